@@ -1,0 +1,82 @@
+import { mkdirSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { type ClickHouseClient, ClickHouseLogLevel, createClient } from '@clickhouse/client'
+import { ConfigError } from '../errors.js'
+import {
+  type ClickHouseOptions,
+  clickHouseEnv,
+  defaultEmbeddedDataDir,
+  readTlsFile,
+  validateClickHouseOptions,
+} from './options.js'
+
+/**
+ * The one place that decides which ClickHouse tailhouse talks to. Returns `@clickhouse/client`'s client in both
+ * cases: over HTTP(S) for a server, or plugged into embedded ClickHouse (chDB 3.4, ClickHouse 26.7) through
+ * chDB's `Connection`. No other code knows which one it has.
+ *
+ * chDB binds one data directory per process: a second embedded client on another directory in the same process
+ * fails. Processes that need their own engine (crash tests) take turns on the directory.
+ *
+ * @example
+ *   const ch = await createClickHouse({ url: process.env.CLICKHOUSE_URL })
+ *   const rows = await (await ch.query({ query: 'SELECT version() AS v', format: 'JSONEachRow' })).json()
+ *   await ch.close()
+ */
+export async function createClickHouse(options: ClickHouseOptions = {}): Promise<ClickHouseClient> {
+  validateClickHouseOptions(options)
+  const common = {
+    database: options.database,
+    // The client's own logger would print every failed request with its stack; tailhouse reports failures
+    // itself, once, through translateClickHouseError.
+    log: { level: ClickHouseLogLevel.OFF },
+    clickhouse_settings: {
+      // DDL returns only when it has run everywhere it was sent (ON CLUSTER included).
+      wait_end_of_query: 1,
+    },
+  } as const
+  if (options.url !== undefined) {
+    return createClient({
+      ...common,
+      url: options.url,
+      username: options.username,
+      password: options.password,
+      request_timeout: options.requestTimeoutMs ?? 300_000,
+      // Progress headers keep a long DDL's connection busy, so idle timeouts of proxies do not cut it.
+      clickhouse_settings: {
+        ...common.clickhouse_settings,
+        send_progress_in_http_headers: 1,
+        http_headers_progress_interval_ms: '10000',
+      },
+      tls: options.tls && tlsOptions(options.tls),
+    })
+  }
+  const dataDir = resolve(options.dataDir ?? defaultEmbeddedDataDir)
+  try {
+    mkdirSync(dataDir, { recursive: true })
+  } catch (error) {
+    throw new ConfigError(clickHouseEnv.dataDir, `cannot create the embedded ClickHouse data directory ${dataDir}`, {
+      cause: error,
+    })
+  }
+  // Loaded lazily: the native engine is large and a server user never needs it.
+  const { createChdbConnection } = await import('chdb/connection')
+  // chDB types its Connection against @clickhouse/client-common while the client bundles its own copy of the
+  // same interface; the shapes match at run time (chDB's contract), only the declarations are two packages.
+  const connection = createChdbConnection({ path: dataDir }) as unknown as ClientConnection
+  return createClient({ ...common, connection })
+}
+
+type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>
+
+function tlsOptions(tls: NonNullable<ClickHouseOptions['tls']>) {
+  const ca_cert = readTlsFile('clickhouse.tls.caCertPath', tls.caCertPath)
+  if (tls.certPath && tls.keyPath) {
+    return {
+      ca_cert,
+      cert: readTlsFile('clickhouse.tls.certPath', tls.certPath),
+      key: readTlsFile('clickhouse.tls.keyPath', tls.keyPath),
+    }
+  }
+  return { ca_cert }
+}

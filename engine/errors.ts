@@ -1,0 +1,84 @@
+/**
+ * Every error tailhouse raises on purpose is a {@link TailhouseError}: it carries a stable `code`, says whether
+ * retrying can help (`canRetry`), and keeps the underlying `cause`. The fields are enumerable so that structured
+ * logs show them. Retry loops ask the error, never parse its message.
+ */
+export const errorCodes = [
+  'TH_CONFIG', // a configuration value is missing or invalid
+  'TH_USAGE', // the command line is wrong
+  'TH_CLICKHOUSE_UNREACHABLE', // the ClickHouse server (or the embedded engine) cannot be reached or opened
+  'TH_CLICKHOUSE_QUERY', // ClickHouse answered with an error
+  'TH_STACK', // a local stack service failed to install, start or become healthy
+] as const
+
+export type ErrorCode = (typeof errorCodes)[number]
+
+export interface TailhouseErrorOptions {
+  cause?: unknown
+  canRetry?: boolean
+}
+
+export class TailhouseError extends Error {
+  readonly code: ErrorCode
+  readonly canRetry: boolean
+
+  constructor(code: ErrorCode, message: string, options: TailhouseErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.name = new.target.name
+    this.code = code
+    this.canRetry = options.canRetry ?? false
+    // Own enumerable fields, so JSON logs and util.inspect show them.
+    Object.defineProperty(this, 'code', { enumerable: true })
+    Object.defineProperty(this, 'canRetry', { enumerable: true })
+  }
+}
+
+export class ConfigError extends TailhouseError {
+  /** The config key (dotted path) or environment variable that is wrong. */
+  readonly key: string
+
+  constructor(key: string, message: string, options: TailhouseErrorOptions = {}) {
+    super('TH_CONFIG', `${key}: ${message}`, options)
+    this.key = key
+  }
+}
+
+export class UsageError extends TailhouseError {
+  constructor(message: string) {
+    super('TH_USAGE', message)
+  }
+}
+
+export class ClickHouseUnreachableError extends TailhouseError {
+  /** `target` describes the ClickHouse tried (see describeClickHouse); `reason` what failed, e.g. ECONNREFUSED. */
+  constructor(target: string, reason: string, options: TailhouseErrorOptions = {}) {
+    super('TH_CLICKHOUSE_UNREACHABLE', `cannot reach ${target}: ${reason}`, { canRetry: true, ...options })
+  }
+}
+
+export class ClickHouseQueryError extends TailhouseError {
+  /** ClickHouse's numeric error code and its name, e.g. 60 / UNKNOWN_TABLE, when the server gave them. */
+  readonly serverCode: string | undefined
+  readonly serverType: string | undefined
+
+  constructor(message: string, serverCode?: string, serverType?: string, options: TailhouseErrorOptions = {}) {
+    super('TH_CLICKHOUSE_QUERY', message, options)
+    this.serverCode = serverCode
+    this.serverType = serverType
+  }
+}
+
+export class StackError extends TailhouseError {
+  /** The local stack service at fault: kafka, jaeger, … */
+  readonly service: string
+
+  constructor(service: string, message: string, options: TailhouseErrorOptions = {}) {
+    super('TH_STACK', `${service}: ${message}`, options)
+    this.service = service
+  }
+}
+
+/** True when `error` is ours and says a retry can help. Foreign errors are not retried blindly. */
+export function canRetry(error: unknown): boolean {
+  return error instanceof TailhouseError && error.canRetry
+}

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest'
+import {
+  ClickHouseQueryError,
+  ClickHouseUnreachableError,
+  ConfigError,
+  canRetry,
+  errorCodes,
+  StackError,
+  type TailhouseError,
+  UsageError,
+} from '../engine/errors.js'
+
+describe('errors', () => {
+  const cases: Array<[TailhouseError, string, boolean]> = [
+    [new ConfigError('kafka.brokers', 'is required'), 'TH_CONFIG', false],
+    [new UsageError('bad flag'), 'TH_USAGE', false],
+    [
+      new ClickHouseUnreachableError('ClickHouse server http://h:8123', 'ECONNREFUSED'),
+      'TH_CLICKHOUSE_UNREACHABLE',
+      true,
+    ],
+    [new ClickHouseQueryError('boom', '60', 'UNKNOWN_TABLE'), 'TH_CLICKHOUSE_QUERY', false],
+    [new StackError('kafka', 'did not start'), 'TH_STACK', false],
+  ]
+
+  it.each(cases)('%s has its code and retry policy', (error, code, retriable) => {
+    expect(error.code).toBe(code)
+    expect(errorCodes).toContain(error.code)
+    expect(error.canRetry).toBe(retriable)
+    expect(canRetry(error)).toBe(retriable)
+    expect(error.name).toBe(error.constructor.name)
+  })
+
+  it('covers every declared code with a class', () => {
+    expect(new Set(cases.map(([, code]) => code))).toEqual(new Set(errorCodes))
+  })
+
+  it('shows code and canRetry as enumerable fields, for structured logs', () => {
+    const error = new ClickHouseUnreachableError('ClickHouse server http://h:8123', 'ECONNREFUSED')
+    expect(Object.keys(error)).toEqual(expect.arrayContaining(['code', 'canRetry']))
+    expect(JSON.parse(JSON.stringify(error))).toMatchObject({ code: 'TH_CLICKHOUSE_UNREACHABLE', canRetry: true })
+  })
+
+  it('names the config key in the message and keeps the cause', () => {
+    const cause = new Error('ENOENT')
+    const error = new ConfigError('clickhouse.tls.caCertPath', 'cannot read /x', { cause })
+    expect(error.message).toBe('clickhouse.tls.caCertPath: cannot read /x')
+    expect(error.key).toBe('clickhouse.tls.caCertPath')
+    expect(error.cause).toBe(cause)
+  })
+
+  it('never retries foreign errors blindly', () => {
+    expect(canRetry(new Error('ECONNREFUSED'))).toBe(false)
+    expect(canRetry('nope')).toBe(false)
+  })
+})
