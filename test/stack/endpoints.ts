@@ -1,0 +1,20 @@
+/** Where the stack's services answer. Shared by the tests, the demo and the benchmarks. */
+export interface StackEndpoints {
+  /** Kafka bootstrap, `host:port`. */
+  kafkaBootstrap: string
+  /** OTLP/HTTP base URL (traces go to `/v1/traces`). */
+  otlpEndpoint: string
+  /** Jaeger query API base URL. */
+  jaegerQueryUrl: string
+  /** A ClickHouse server's HTTP URL, when the stack runs one (testcontainers, or CLICKHOUSE_URL). Unset: embedded. */
+  clickhouseUrl?: string | undefined
+}
+
+/** The environment variables that point the stack at services that are already running. */
+export const stackEnv = {
+  kafkaBootstrap: 'KAFKA_BOOTSTRAP',
+  otlpEndpoint: 'OTLP_ENDPOINT',
+  jaegerQueryUrl: 'JAEGER_QUERY_URL',
+  clickhouseUrl: 'CLICKHOUSE_URL',
+  provider: 'TAILHOUSE_STACK',
+} as const
