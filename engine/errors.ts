@@ -9,6 +9,9 @@ export const errorCodes = [
   'TH_CLICKHOUSE_UNREACHABLE', // the ClickHouse server (or the embedded engine) cannot be reached or opened
   'TH_CLICKHOUSE_QUERY', // ClickHouse answered with an error
   'TH_STACK', // a local stack service failed to install, start or become healthy
+  'TH_UNSUPPORTED_TYPE', // a source column's ClickHouse type has no mapping
+  'TH_CAPTURE', // a source cannot be captured (wrong engine, unsafe server settings, missing objects)
+  'TH_MIGRATION', // an engine migration failed or an applied migration file was changed
 ] as const
 
 export type ErrorCode = (typeof errorCodes)[number]
@@ -75,6 +78,39 @@ export class StackError extends TailhouseError {
   constructor(service: string, message: string, options: TailhouseErrorOptions = {}) {
     super('TH_STACK', `${service}: ${message}`, options)
     this.service = service
+  }
+}
+
+export class UnsupportedTypeError extends TailhouseError {
+  readonly table: string
+  readonly column: string
+  readonly typeName: string
+
+  constructor(table: string, column: string, typeName: string, reason: string) {
+    super('TH_UNSUPPORTED_TYPE', `${table}.${column}: type ${typeName} cannot be captured: ${reason}`)
+    this.table = table
+    this.column = column
+    this.typeName = typeName
+  }
+}
+
+export class CaptureError extends TailhouseError {
+  /** The source table, `db.table`, or '' for server-wide problems. */
+  readonly source: string
+
+  constructor(source: string, message: string, options: TailhouseErrorOptions = {}) {
+    super('TH_CAPTURE', source ? `${source}: ${message}` : message, options)
+    this.source = source
+  }
+}
+
+export class MigrationError extends TailhouseError {
+  /** The migration file, e.g. 0001_changelog.sql. */
+  readonly migration: string
+
+  constructor(migration: string, message: string, options: TailhouseErrorOptions = {}) {
+    super('TH_MIGRATION', `${migration}: ${message}`, options)
+    this.migration = migration
   }
 }
 

@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest'
 import {
+  CaptureError,
   ClickHouseQueryError,
   ClickHouseUnreachableError,
   ConfigError,
   canRetry,
   errorCodes,
+  MigrationError,
   StackError,
   type TailhouseError,
+  UnsupportedTypeError,
   UsageError,
 } from '../engine/errors.js'
 
@@ -21,6 +24,13 @@ describe('errors', () => {
     ],
     [new ClickHouseQueryError('boom', '60', 'UNKNOWN_TABLE'), 'TH_CLICKHOUSE_QUERY', false],
     [new StackError('kafka', 'did not start'), 'TH_STACK', false],
+    [
+      new UnsupportedTypeError('shop.orders', 'agg', 'AggregateFunction(sum, UInt64)', 'no mapping'),
+      'TH_UNSUPPORTED_TYPE',
+      false,
+    ],
+    [new CaptureError('shop.orders', 'is a Distributed table'), 'TH_CAPTURE', false],
+    [new MigrationError('0001_changelog.sql', 'checksum changed'), 'TH_MIGRATION', false],
   ]
 
   it.each(cases)('%s has its code and retry policy', (error, code, retriable) => {
@@ -47,6 +57,12 @@ describe('errors', () => {
     expect(error.message).toBe('clickhouse.tls.caCertPath: cannot read /x')
     expect(error.key).toBe('clickhouse.tls.caCertPath')
     expect(error.cause).toBe(cause)
+  })
+
+  it('names table, column and type of an unsupported type', () => {
+    const error = new UnsupportedTypeError('shop.orders', 'agg', 'AggregateFunction(sum, UInt64)', 'no mapping')
+    expect(error.message).toBe('shop.orders.agg: type AggregateFunction(sum, UInt64) cannot be captured: no mapping')
+    expect(error).toMatchObject({ table: 'shop.orders', column: 'agg', typeName: 'AggregateFunction(sum, UInt64)' })
   })
 
   it('never retries foreign errors blindly', () => {
