@@ -21,13 +21,18 @@ if (seconds !== undefined && !(seconds > 0)) {
   process.exit(2)
 }
 
-const chOptions = { url: process.env.CLICKHOUSE_URL || undefined, dataDir: join(repoRoot, '.tailhouse', 'demo', 'clickhouse') }
+const chOptions = {
+  url: process.env.CLICKHOUSE_URL || undefined,
+  dataDir: join(repoRoot, '.tailhouse', 'demo', 'clickhouse'),
+}
 const stack = await startStack()
 try {
   const clickhouse = await createClickHouse(chOptions)
   const target = describeClickHouse(chOptions)
   const version = await serverVersion(clickhouse, target)
-  process.stdout.write(`\ntailhouse demo: the stack is up.\n${describeStack(stack)}\n\n${target}: ClickHouse ${version}\n\n`)
+  process.stdout.write(
+    `\ntailhouse demo: the stack is up.\n${describeStack(stack)}\n\n${target}: ClickHouse ${version}\n\n`,
+  )
   await holdUntilSignal(stack, seconds === undefined ? undefined : seconds * 1000)
   await clickhouse.close()
 } catch (error) {
