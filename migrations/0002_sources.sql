@@ -1,0 +1,17 @@
+-- The source registry: every captured (source, schema_version) with its columns in payload order, so the
+-- engine can decode any changelog row, also after the source was altered or uncaptured. Identical on every
+-- host of a cluster. Read with FINAL: a row is replaced (same key, newer updated_at) when a capture is removed.
+CREATE TABLE IF NOT EXISTS {{database}}.sources {{on_cluster}}
+(
+    source String,
+    schema_version UInt32,
+    schema_fingerprint UInt64,
+    columns String COMMENT 'JSON array of {name, type} in payload order',
+    op_expression String,
+    proto_file String,
+    created_at DateTime64(3) DEFAULT now64(3),
+    removed_at Nullable(DateTime64(3)),
+    updated_at DateTime64(3) DEFAULT now64(3)
+)
+ENGINE = {{registry_engine}}
+ORDER BY (source, schema_version);
