@@ -2,6 +2,10 @@
  * The public surface of the tailhouse package. Everything an application may import is listed here; the rest
  * of engine/ is internal.
  */
+
+export type { CaptureOutcome } from './capture/capture-sources.js'
+export { captureStatus, type SourceStatus } from './capture/status.js'
+export { uncapture } from './capture/uncapture.js'
 export {
   type ClickHouseOptions,
   clickHouseOptionsFromEnv,
@@ -9,15 +13,21 @@ export {
   describeClickHouse,
   serverVersion,
 } from './clickhouse/index.js'
+export type { TailhouseConfig } from './config/config.js'
+export { loadConfig } from './config/load-config.js'
 export {
+  CaptureError,
   ClickHouseQueryError,
   ClickHouseUnreachableError,
   ConfigError,
   canRetry,
   type ErrorCode,
   errorCodes,
+  MigrationError,
   StackError,
   TailhouseError,
+  UnsupportedTypeError,
   UsageError,
 } from './errors.js'
+export { type MigrateOptions, type MigrateResult, migrate } from './migrate.js'
 export { version } from './version.js'

@@ -3,8 +3,11 @@ import { TailhouseError, UsageError } from '../errors.js'
 import { version } from '../version.js'
 import type { Command } from './command.js'
 import { doctorCommand } from './doctor.js'
+import { migrateCommand } from './migrate-command.js'
+import { statusCommand } from './status-command.js'
+import { uncaptureCommand } from './uncapture-command.js'
 
-const commands: Command[] = [doctorCommand]
+const commands: Command[] = [migrateCommand, statusCommand, uncaptureCommand, doctorCommand]
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length))

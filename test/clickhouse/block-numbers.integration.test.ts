@@ -20,7 +20,7 @@ describe('ClickHouse (embedded chDB, or CLICKHOUSE_URL)', () => {
     })
     await ch.command({
       query: `CREATE MATERIALIZED VIEW ${db}.capture TO ${db}.changelog AS
-              SELECT id, formatRowNoNewline('RowBinary', id, name) AS payload FROM ${db}.src`,
+              SELECT id, formatRow('RowBinary', id, name) AS payload FROM ${db}.src`,
     })
     // Three INSERTs: three blocks, the first with three rows.
     for (const batch of [[1, 2, 3], [4], [5, 6]]) {

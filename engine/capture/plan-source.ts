@@ -1,0 +1,69 @@
+import type { ClickHouseClient } from '@clickhouse/client'
+import type { SourceConfig } from '../config/config.js'
+import { ConfigError } from '../errors.js'
+import type { CapturedColumn } from '../schema/clickhouse-type.js'
+import { toCapturedColumn } from '../schema/parse-clickhouse-type.js'
+import { opExpression } from './op-mapping.js'
+import type { RegisteredVersion } from './registry.js'
+import { describeSourceTable, type SourceTable } from './source-table.js'
+
+/** What a source should look like now, before anything is installed. */
+export interface DesiredCapture {
+  source: SourceTable
+  opExpression: string
+  columns: CapturedColumn[]
+}
+
+/** Column kinds that never reach a view: ALIAS is computed on read, EPHEMERAL is never stored. */
+const notInBlock = new Set(['ALIAS', 'EPHEMERAL'])
+
+/**
+ * Reads a configured source and decides what capturing it means: its op mapping and its captured columns.
+ * Every problem (missing table, engine, unsupported type, unknown excluded column) is thrown here, before
+ * anything is installed for any source.
+ */
+export async function desiredCapture(
+  client: ClickHouseClient,
+  config: SourceConfig,
+  key: string,
+): Promise<DesiredCapture> {
+  const source = await describeSourceTable(client, config.table)
+  const op = opExpression(source)
+  for (const name of config.exclude) {
+    if (!source.columns.some((c) => c.name === name)) {
+      throw new ConfigError(`${key}.exclude`, `${config.table} has no column "${name}"`)
+    }
+  }
+  const columns = source.columns
+    .filter((c) => !notInBlock.has(c.defaultKind) && !config.exclude.includes(c.name))
+    .map((c) => toCapturedColumn(config.table, c.name, c.typeName))
+  if (columns.length === 0)
+    throw new ConfigError(`${key}.exclude`, `${config.table} would have no captured column left`)
+  return { source, opExpression: op, columns }
+}
+
+/** True when a registered version captures exactly these columns, types and op mapping. */
+export function sameCapture(registered: RegisteredVersion, desired: DesiredCapture): boolean {
+  return (
+    registered.opExpression === desired.opExpression &&
+    registered.columns.length === desired.columns.length &&
+    registered.columns.every((c, i) => c.name === desired.columns[i]?.name && c.type === desired.columns[i]?.typeName)
+  )
+}
+
+/** A human summary of what changed between two captures, for logs and `status`. */
+export function describeDrift(registered: RegisteredVersion, desired: DesiredCapture): string {
+  const before = new Map(registered.columns.map((c) => [c.name, c.type]))
+  const after = new Map(desired.columns.map((c) => [c.name, c.typeName]))
+  const changes: string[] = []
+  for (const [name, type] of after) {
+    const old = before.get(name)
+    if (old === undefined) changes.push(`+${name} ${type}`)
+    else if (old !== type) changes.push(`~${name} ${old} -> ${type}`)
+  }
+  for (const name of before.keys()) if (!after.has(name)) changes.push(`-${name}`)
+  if (registered.opExpression !== desired.opExpression)
+    changes.push(`op ${registered.opExpression} -> ${desired.opExpression}`)
+  if (changes.length === 0) changes.push('column order')
+  return changes.join(', ')
+}

@@ -1,0 +1,80 @@
+import type { ClickHouseClient } from '@clickhouse/client'
+import { quoteIdentifier } from '../clickhouse/sql.js'
+import type { CaptureConfig } from '../config/config.js'
+import { viewName } from './capture-view.js'
+import { describeDrift, desiredCapture, sameCapture } from './plan-source.js'
+import { latestVersions, readRegistry } from './registry.js'
+import { splitSource } from './source-table.js'
+
+export interface SourceStatus {
+  source: string
+  /** In the config file. */
+  configured: boolean
+  /** A live capture view exists and the registry has a version that is not removed. */
+  captured: boolean
+  schemaVersion: number | null
+  viewPresent: boolean
+  /** Rows of this source in the changelog (all versions). */
+  changelogRows: number
+  /** What changed in the source since its captured version and is not migrated yet; null when none. */
+  drift: string | null
+}
+
+/** Capture state of every configured or registered source. */
+export async function captureStatus(client: ClickHouseClient, capture: CaptureConfig): Promise<SourceStatus[]> {
+  const { database } = capture
+  const latest = latestVersions(await readRegistry(client, database))
+  const views = await client.query({
+    query: "SELECT name FROM system.tables WHERE database = {db:String} AND engine = 'MaterializedView'",
+    query_params: { db: database },
+    format: 'JSONEachRow',
+  })
+  const viewNames = new Set((await views.json<{ name: string }>()).map((r) => r.name))
+  const counts = await changelogCounts(client, database)
+  const configured = new Map(capture.sources.map((s, i) => [s.table, { config: s, index: i }]))
+  const names = [...new Set([...configured.keys(), ...latest.keys()])].sort()
+  const statuses: SourceStatus[] = []
+  for (const source of names) {
+    const registered = latest.get(source)
+    const viewPresent = viewNames.has(viewName(splitSource(source)))
+    let drift: string | null = null
+    const entry = configured.get(source)
+    if (entry) {
+      try {
+        const desired = await desiredCapture(client, entry.config, `capture.sources[${entry.index}]`)
+        if (!registered) drift = 'not captured yet'
+        else if (registered.removedAt !== null) drift = 'uncaptured; the next migrate captures it again'
+        else if (!sameCapture(registered, desired)) drift = describeDrift(registered, desired)
+      } catch (error) {
+        drift = `cannot capture: ${(error as Error).message}`
+      }
+    } else {
+      drift = 'not in the config (uncapture it, or add it back)'
+    }
+    statuses.push({
+      source,
+      configured: entry !== undefined,
+      captured: viewPresent && registered !== undefined && registered.removedAt === null,
+      schemaVersion: registered?.version ?? null,
+      viewPresent,
+      changelogRows: counts.get(source) ?? 0,
+      drift,
+    })
+  }
+  return statuses
+}
+
+async function changelogCounts(client: ClickHouseClient, database: string): Promise<Map<string, number>> {
+  const exists = await client.query({
+    query: "SELECT count() AS n FROM system.tables WHERE database = {db:String} AND name = 'changelog'",
+    query_params: { db: database },
+    format: 'JSONEachRow',
+  })
+  const [row] = await exists.json<{ n: string | number }>()
+  if (Number(row?.n ?? 0) === 0) return new Map()
+  const result = await client.query({
+    query: `SELECT source, count() AS n FROM ${quoteIdentifier(database)}.changelog GROUP BY source`,
+    format: 'JSONEachRow',
+  })
+  return new Map((await result.json<{ source: string; n: string }>()).map((r) => [r.source, Number(r.n)]))
+}

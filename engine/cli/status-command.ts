@@ -1,0 +1,48 @@
+import { parseArgs } from 'node:util'
+import { captureStatus } from '../capture/status.js'
+import type { Command } from './command.js'
+import { usageErrors } from './parse-flags.js'
+import { configFlags, configHelp, withConfig } from './with-config.js'
+
+export const statusCommand: Command = {
+  name: 'status',
+  summary: 'show each source: captured, schema version, view, changelog rows, drift',
+  help: `Usage: tailhouse status [--json] [--config <file>]
+
+For every configured or previously captured source: whether it is captured, its schema version, whether its
+view exists, how many of its rows the changelog holds, and drift (source changes not migrated yet).
+Exits 3 when any source has drift or is not captured, so scripts can check it.
+
+Options:
+${configHelp}
+  --json               one JSON object per source`,
+  async run(args) {
+    const { values } = usageErrors('status', () =>
+      parseArgs({ args, options: { ...configFlags, json: { type: 'boolean' } }, strict: true }),
+    )
+    return withConfig(values, async ({ client, config }) => {
+      const statuses = await captureStatus(client, config.capture)
+      if (values.json) {
+        for (const s of statuses) process.stdout.write(`${JSON.stringify(s)}\n`)
+      } else {
+        const rows = statuses.map((s) => [
+          s.source,
+          s.captured ? 'captured' : 'not captured',
+          s.schemaVersion === null ? '-' : `v${s.schemaVersion}`,
+          s.viewPresent ? 'view ok' : 'no view',
+          `${s.changelogRows} rows`,
+          s.drift ?? 'no drift',
+        ])
+        const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] as string).length))) ?? []
+        for (const r of rows)
+          process.stdout.write(
+            `${r
+              .map((c, i) => c.padEnd(widths[i] ?? 0))
+              .join('  ')
+              .trimEnd()}\n`,
+          )
+      }
+      return statuses.every((s) => s.captured && s.drift === null) ? 0 : 3
+    })
+  },
+}

@@ -1,0 +1,39 @@
+import { dirname } from 'node:path'
+import type { ClickHouseClient } from '@clickhouse/client'
+import { createClickHouse } from '../clickhouse/client-factory.js'
+import { describeClickHouse } from '../clickhouse/options.js'
+import type { TailhouseConfig } from '../config/config.js'
+import { type LoadedConfig, loadConfig } from '../config/load-config.js'
+import { clickHouseOptions } from '../config/resolve-clickhouse.js'
+
+export interface Session {
+  loaded: LoadedConfig
+  config: TailhouseConfig
+  configDir: string
+  client: ClickHouseClient
+  target: string
+}
+
+/** Loads the config, applies a --cluster override, connects to ClickHouse, runs `body`, and always disconnects. */
+export async function withConfig<T>(
+  flags: { config?: string | undefined; cluster?: string | undefined },
+  body: (session: Session) => Promise<T>,
+): Promise<T> {
+  const loaded = loadConfig(flags.config)
+  const config: TailhouseConfig = flags.cluster
+    ? { ...loaded.config, capture: { ...loaded.config.capture, cluster: flags.cluster } }
+    : loaded.config
+  const options = clickHouseOptions(config.clickhouse)
+  const client = await createClickHouse(options)
+  try {
+    return await body({ loaded, config, configDir: dirname(loaded.path), client, target: describeClickHouse(options) })
+  } finally {
+    await client.close()
+  }
+}
+
+export const configFlags = {
+  config: { type: 'string', short: 'c' },
+} as const
+
+export const configHelp = `  -c, --config <file>  config file (default: tailhouse.config.yaml, .yml or .json here)`

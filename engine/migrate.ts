@@ -1,0 +1,102 @@
+import { isAbsolute, join, resolve } from 'node:path'
+import type { ClickHouseClient } from '@clickhouse/client'
+import { type CaptureOutcome, captureSources, validateSources } from './capture/capture-sources.js'
+import { viewName } from './capture/capture-view.js'
+import { verifyOnAllReplicas } from './capture/cluster-check.js'
+import { checkServerVersion, unsafeSettings } from './capture/server-checks.js'
+import { splitSource } from './capture/source-table.js'
+import { translateClickHouseError } from './clickhouse/translate-error.js'
+import type { TailhouseConfig } from './config/config.js'
+import { CaptureError, TailhouseError } from './errors.js'
+import { type EngineMigrationResult, migrateEngine } from './migrations/migrate-engine.js'
+import { packageRoot } from './package-root.js'
+
+export interface MigrateOptions {
+  client: ClickHouseClient
+  config: TailhouseConfig
+  /** Relative paths in the config (schemasDir) are relative to this directory. Default: the working directory. */
+  configDir?: string
+  /** Print the SQL, change nothing. */
+  dryRun?: boolean
+  /** Where the engine's NNNN_name.sql files are. Default: the package's migrations/. */
+  migrationsDir?: string
+  /** Receives every statement before it runs, or instead of running it in a dry run. */
+  onStatement?: (sql: string) => void
+  /** Progress lines. */
+  log?: (line: string) => void
+}
+
+export interface MigrateResult {
+  serverVersion: string
+  warnings: string[]
+  engine: EngineMigrationResult[]
+  sources: CaptureOutcome[]
+  /** False when a source failed (it was rolled back; the others are live). */
+  ok: boolean
+}
+
+/**
+ * Applies the engine's migrations, then installs or evolves capture for every configured source.
+ *
+ * @example
+ *   const { config } = loadConfig()
+ *   const result = await migrate({ client, config, log: console.log })
+ *   if (!result.ok) process.exitCode = 1
+ */
+export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
+  const { client, config } = options
+  const { database, cluster } = config.capture
+  const log = options.log ?? (() => {})
+  const dryRun = options.dryRun ?? false
+  try {
+    const serverVersion = await checkServerVersion(client)
+    log(
+      `ClickHouse ${serverVersion}${cluster ? `, cluster ${cluster}` : ''}${dryRun ? ' (dry run: nothing is changed)' : ''}`,
+    )
+    const warnings = await unsafeSettings(client)
+    if (warnings.length > 0 && config.capture.checkSettings) {
+      throw new CaptureError(
+        '',
+        `unsafe server settings for capture:\n  - ${warnings.join('\n  - ')}\n` +
+          '(to migrate anyway, set capture.checkSettings: false; the risk stays)',
+      )
+    }
+    for (const warning of warnings) log(`warning: ${warning}`)
+    const desired = await validateSources(client, config.capture.sources)
+
+    const engine = await migrateEngine({
+      client,
+      database,
+      cluster,
+      retentionDays: config.capture.retentionDays,
+      dedupWindow: config.capture.dedupWindow,
+      migrationsDir: options.migrationsDir ?? join(packageRoot, 'migrations'),
+      dryRun,
+      onStatement: options.onStatement,
+    })
+    for (const m of engine) if (m.status !== 'already applied') log(`engine migration ${m.name}: ${m.status}`)
+
+    const schemasDir = config.protobuf.schemasDir
+    const sources = await captureSources({
+      client,
+      database,
+      cluster,
+      desired,
+      protobuf: {
+        ...config.protobuf,
+        schemasDir: isAbsolute(schemasDir) ? schemasDir : resolve(options.configDir ?? process.cwd(), schemasDir),
+      },
+      dryRun,
+      onStatement: options.onStatement,
+      log,
+    })
+    if (cluster && !dryRun) {
+      const live = sources.filter((s) => s.action !== 'failed').map((s) => viewName(splitSource(s.source)))
+      log(`checking that every replica of ${cluster} has the changelog and ${live.length} view(s)…`)
+      await verifyOnAllReplicas(client, cluster, database, ['changelog', 'sources', ...live])
+    }
+    return { serverVersion, warnings, engine, sources, ok: sources.every((s) => s.action !== 'failed') }
+  } catch (error) {
+    throw error instanceof TailhouseError ? error : translateClickHouseError(error, 'ClickHouse')
+  }
+}
