@@ -15,6 +15,7 @@ export {
 } from './clickhouse/index.js'
 export type { TailhouseConfig } from './config/config.js'
 export { loadConfig } from './config/load-config.js'
+export type { EngineExit, EngineStatus } from './engine.js'
 export {
   CaptureError,
   ClickHouseQueryError,
@@ -29,5 +30,7 @@ export {
   UnsupportedTypeError,
   UsageError,
 } from './errors.js'
+export type { Logger, LogLevel } from './log.js'
 export { type MigrateOptions, type MigrateResult, migrate } from './migrate.js'
+export { type EngineHandle, type StartEngineOptions, startEngine } from './start-engine.js'
 export { version } from './version.js'

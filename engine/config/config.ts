@@ -12,6 +12,42 @@ export interface SourceConfig {
   table: string
   /** Columns not to capture (e.g. secrets, or a column about to be dropped). */
   exclude: string[]
+  /** Columns whose values form the Kafka message key; default: the plain columns of the sorting key. */
+  key?: string[] | undefined
+}
+
+export interface KafkaConfig {
+  /** Bootstrap brokers, host:port; KAFKA_BOOTSTRAP (comma-separated) overrides. */
+  brokers: string[]
+  clientId: string
+  /** Topic per source; {database} and {table} are replaced. */
+  topicTemplate: string
+  /** Partitions of topics tailhouse creates. */
+  partitions: number
+  replicationFactor: number
+  /** Compacted topic holding each engine's committed cursor, written in the same transaction as the rows. */
+  checkpointTopic: string
+  /** Where undecodable rows go when engine.onPoisonRow is dead-letter. */
+  deadLetterTopic: string
+  /** exactly-once: Kafka transactions, the checkpoint topic is the authority. at-least-once: no transactions. */
+  delivery: 'exactly-once' | 'at-least-once'
+  compression: 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd'
+}
+
+export interface EngineConfig {
+  /** Names this engine: its transactional id is tailhouse-<id>; two instances with one id fence each other. */
+  id: string
+  format: 'protobuf' | 'json'
+  /** A batch (one transaction) holds at most this many rows… */
+  batchMaxRows: number
+  /** …and at most about this many payload bytes. */
+  batchMaxBytes: number
+  /** Wait this long between polls when the changelog has nothing new. */
+  pollIntervalMs: number
+  /** SQLite file with cursors and batch history. */
+  offsetsPath: string
+  /** A row that cannot be decoded or encoded: stop the engine, or publish it to kafka.deadLetterTopic. */
+  onPoisonRow: 'stop' | 'dead-letter'
 }
 
 export interface ClickHouseConfig {
@@ -47,11 +83,39 @@ export interface TailhouseConfig {
   clickhouse: ClickHouseConfig
   capture: CaptureConfig
   protobuf: ProtobufConfig
+  kafka: KafkaConfig
+  engine: EngineConfig
 }
 
 const sourceShape: Shape<SourceConfig> = {
   table: { description: 'the source table, db.table', parse: string(tableName) },
   exclude: { description: 'columns not to capture', default: [], parse: arrayOf(string()) },
+  key: { description: 'message key columns', default: undefined, parse: arrayOf(string(), { minLength: 1 }) },
+}
+
+const hostPort = { pattern: /^[^\s:]+:\d+$/, hint: 'expected host:port' }
+const topicName = { pattern: /^[A-Za-z0-9._{}-]+$/, hint: 'letters, digits, . _ - and {database} {table}' }
+
+export const kafkaDefaults: KafkaConfig = {
+  brokers: ['127.0.0.1:9092'],
+  clientId: 'tailhouse',
+  topicTemplate: 'tailhouse.{database}.{table}',
+  partitions: 6,
+  replicationFactor: 1,
+  checkpointTopic: 'tailhouse.checkpoints',
+  deadLetterTopic: 'tailhouse.dead-letter',
+  delivery: 'exactly-once',
+  compression: 'lz4',
+}
+
+export const engineDefaults: EngineConfig = {
+  id: 'default',
+  format: 'protobuf',
+  batchMaxRows: 10_000,
+  batchMaxBytes: 4 * 1024 * 1024,
+  pollIntervalMs: 100,
+  offsetsPath: '.tailhouse/offsets.sqlite',
+  onPoisonRow: 'stop',
 }
 
 export const configShape: Shape<TailhouseConfig> = {
@@ -92,6 +156,86 @@ export const configShape: Shape<TailhouseConfig> = {
         parse: oneOf('timestamp', 'int64'),
       },
       enums: { description: 'Enum8/16 as proto enums or strings', default: 'enum', parse: oneOf('enum', 'string') },
+    }),
+  },
+  kafka: {
+    description: 'where rows are published',
+    default: kafkaDefaults,
+    parse: object<KafkaConfig>({
+      brokers: {
+        description: 'bootstrap brokers',
+        default: kafkaDefaults.brokers,
+        parse: arrayOf(string(hostPort), { minLength: 1 }),
+      },
+      clientId: { description: 'Kafka client id', default: kafkaDefaults.clientId, parse: string() },
+      topicTemplate: {
+        description: 'topic per source',
+        default: kafkaDefaults.topicTemplate,
+        parse: string(topicName),
+      },
+      partitions: {
+        description: 'partitions of created topics',
+        default: kafkaDefaults.partitions,
+        parse: integer(1, 10_000),
+      },
+      replicationFactor: {
+        description: 'replication of created topics',
+        default: kafkaDefaults.replicationFactor,
+        parse: integer(1, 32),
+      },
+      checkpointTopic: {
+        description: 'compacted checkpoint topic',
+        default: kafkaDefaults.checkpointTopic,
+        parse: string(topicName),
+      },
+      deadLetterTopic: {
+        description: 'topic for poison rows',
+        default: kafkaDefaults.deadLetterTopic,
+        parse: string(topicName),
+      },
+      delivery: {
+        description: 'delivery guarantee',
+        default: kafkaDefaults.delivery,
+        parse: oneOf('exactly-once', 'at-least-once'),
+      },
+      compression: {
+        description: 'record batch compression',
+        default: kafkaDefaults.compression,
+        parse: oneOf('none', 'gzip', 'snappy', 'lz4', 'zstd'),
+      },
+    }),
+  },
+  engine: {
+    description: 'how the engine service runs',
+    default: engineDefaults,
+    parse: object<EngineConfig>({
+      id: {
+        description: 'engine id',
+        default: engineDefaults.id,
+        parse: string({ pattern: /^[A-Za-z0-9._-]+$/, hint: 'letters, digits, . _ -' }),
+      },
+      format: { description: 'message format', default: engineDefaults.format, parse: oneOf('protobuf', 'json') },
+      batchMaxRows: {
+        description: 'rows per transaction',
+        default: engineDefaults.batchMaxRows,
+        parse: integer(1, 1_000_000),
+      },
+      batchMaxBytes: {
+        description: 'payload bytes per transaction',
+        default: engineDefaults.batchMaxBytes,
+        parse: integer(1024, 512 * 1024 * 1024),
+      },
+      pollIntervalMs: {
+        description: 'idle poll interval',
+        default: engineDefaults.pollIntervalMs,
+        parse: integer(1, 60_000),
+      },
+      offsetsPath: { description: 'SQLite offsets file', default: engineDefaults.offsetsPath, parse: string() },
+      onPoisonRow: {
+        description: 'undecodable rows',
+        default: engineDefaults.onPoisonRow,
+        parse: oneOf('stop', 'dead-letter'),
+      },
     }),
   },
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ClickHouseClient } from '@clickhouse/client'
 import { readRegistry } from '../../engine/capture/registry.js'
-import type { SourceConfig, TailhouseConfig } from '../../engine/config/config.js'
+import { engineDefaults, kafkaDefaults, type SourceConfig, type TailhouseConfig } from '../../engine/config/config.js'
 import { createRowDecoder } from '../../engine/encoding/rowbinary-decoder.js'
 import { type MigrateOptions, migrate } from '../../engine/migrate.js'
 import { toCapturedColumn } from '../../engine/schema/parse-clickhouse-type.js'
@@ -44,6 +44,8 @@ export async function captureFixture(
       ...overrides,
     },
     protobuf: { schemasDir, timestamps: 'timestamp', enums: 'enum' },
+    kafka: kafkaDefaults,
+    engine: engineDefaults,
   }
   return {
     client,

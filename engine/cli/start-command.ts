@@ -1,0 +1,65 @@
+import { dirname } from 'node:path'
+import { parseArgs } from 'node:util'
+import { loadConfig } from '../config/load-config.js'
+import { stderrLogger } from '../log.js'
+import { startEngine } from '../start-engine.js'
+import type { Command } from './command.js'
+import { usageErrors } from './parse-flags.js'
+import { configFlags, configHelp } from './with-config.js'
+
+export const startCommand: Command = {
+  name: 'start',
+  summary: 'run the engine: publish captured rows to Kafka, exactly once and in order',
+  help: `Usage: tailhouse start [--config <file>] [--progress <seconds>] [--verbose]
+
+Tails the changelog in block order and publishes every row to its source's topic, in Kafka transactions that
+also carry the batch's end cursor (exactly-once), mirroring the cursor to SQLite. Runs until SIGINT/SIGTERM,
+which finish the batch in flight and exit 0. Retries while ClickHouse or Kafka are unreachable; stops with a
+message and exit 1 on what retrying cannot fix, and exits 0 when another instance with the same engine.id
+takes over (fencing).
+
+Options:
+${configHelp}
+  --progress <s>       print published rows and lag every s seconds (default 10; 0: never)
+  --verbose            log every batch`,
+  async run(args) {
+    const { values } = usageErrors('start', () =>
+      parseArgs({
+        args,
+        options: { ...configFlags, progress: { type: 'string' }, verbose: { type: 'boolean' } },
+        strict: true,
+      }),
+    )
+    const loaded = loadConfig(values.config)
+    const logger = stderrLogger(values.verbose ? 'debug' : 'info')
+    const every = Number(values.progress ?? '10')
+    const engine = await startEngine({ config: loaded.config, configDir: dirname(loaded.path), logger })
+    let signals = 0
+    const onSignal = (signal: NodeJS.Signals) => {
+      signals += 1
+      if (signals > 1) process.exit(130) // a second Ctrl-C: do not wait for the batch in flight
+      logger.log('info', `${signal}: stopping`)
+      void engine.stop()
+    }
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+    const timer =
+      every > 0
+        ? setInterval(() => {
+            const s = engine.status()
+            logger.log('info', 'progress', {
+              published: s.rowsPublished,
+              batches: s.batches,
+              lagRows: s.lagRows,
+              lagMs: s.lagMs,
+            })
+          }, every * 1000)
+        : undefined
+    const exit = await engine.done
+    clearInterval(timer)
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+    if (exit.reason === 'failed') throw exit.error
+    return 0
+  },
+}

@@ -1,0 +1,365 @@
+import { resolve } from 'node:path'
+import type { ClickHouseClient } from '@clickhouse/client'
+import { checkServerVersion } from './capture/server-checks.js'
+import { createClickHouse } from './clickhouse/client-factory.js'
+import { describeClickHouse } from './clickhouse/options.js'
+import { translateClickHouseError } from './clickhouse/translate-error.js'
+import type { TailhouseConfig } from './config/config.js'
+import { clickHouseOptions } from './config/resolve-clickhouse.js'
+import { type EngineState, StateMachine } from './engine-state.js'
+import { brokersFromEnv } from './kafka/brokers.js'
+import { readCheckpoint } from './kafka/checkpoint.js'
+import { describeKafkaError } from './kafka/kafka-errors.js'
+import { ensureTopics, topicFor } from './kafka/topics.js'
+import type { Logger } from './log.js'
+import type { OffsetStore } from './offsets/offset-store.js'
+import { SqliteOffsetStore } from './offsets/sqlite-offset-store.js'
+import { backoffMs, classify } from './retry.js'
+import { buildBatch } from './sink/batch-builder.js'
+import { createPublisher, type Publisher } from './sink/publisher.js'
+import { ChangelogReader } from './source/changelog-reader.js'
+import { type Cursor, type CursorJson, cursorToJson, describeCursor, sameCursor } from './source/cursor.js'
+import { SourceSchemas } from './source/source-schemas.js'
+
+export interface EngineOptions {
+  config: TailhouseConfig
+  /** Relative paths of the config (engine.offsetsPath) resolve against this directory. Default: the cwd. */
+  configDir?: string
+  /**
+   * A ClickHouse client to use instead of creating one: an application that embeds ClickHouse (chDB) passes its
+   * own, since no second client can open the same data directory. The engine does not close it.
+   */
+  client?: ClickHouseClient
+  logger: Logger
+}
+
+export interface EngineStatus {
+  state: EngineState
+  engineId: string
+  delivery: 'exactly-once' | 'at-least-once'
+  rowsPublished: bigint
+  batches: number
+  lastCommitAt: Date | null
+  /** Rows in the changelog after the cursor, measured at most once a second; null until known. */
+  lagRows: number | null
+  /** Age of the oldest row not yet published at the last poll, ms; 0 when caught up. */
+  lagMs: number
+  cursor: CursorJson
+}
+
+export interface EngineExit {
+  /** stopped: asked to stop; fenced: another instance took over this engine id; failed: an error retrying cannot fix. */
+  reason: 'stopped' | 'fenced' | 'failed'
+  error?: Error
+}
+
+/**
+ * The engine service: tails the changelog in block order, publishes each batch in one Kafka transaction with its
+ * end cursor, and mirrors the cursor to SQLite after the commit. Lifecycle: created → starting → running →
+ * stopping → stopped (or failed). `stop()` is safe from any state and idempotent; `done` resolves once, with why.
+ */
+export class Engine {
+  readonly #options: EngineOptions
+  readonly #log: Logger
+  readonly #state = new StateMachine()
+  readonly #engineId: string
+  #client: ClickHouseClient | undefined
+  #ownsClient = false
+  #store: OffsetStore | undefined
+  #publisher: Publisher | undefined
+  #cursor: Cursor = new Map()
+  #rowsTotal = 0n
+  #batches = 0
+  #lastCommitAt: Date | null = null
+  #lagRows: number | null = null
+  #lagMs = 0
+  #lagMeasuredAt = 0
+  #stopRequested = false
+  #wake: (() => void) | undefined
+  readonly done: Promise<EngineExit>
+  #finish!: (exit: EngineExit) => void
+
+  constructor(options: EngineOptions) {
+    this.#options = options
+    this.#log = options.logger
+    this.#engineId = options.config.engine.id
+    this.done = new Promise((resolveDone) => {
+      this.#finish = resolveDone
+    })
+  }
+
+  status(): EngineStatus {
+    return {
+      state: this.#state.state,
+      engineId: this.#engineId,
+      delivery: this.#options.config.kafka.delivery,
+      rowsPublished: this.#rowsTotal,
+      batches: this.#batches,
+      lastCommitAt: this.#lastCommitAt,
+      lagRows: this.#lagRows,
+      lagMs: this.#lagMs,
+      cursor: cursorToJson(this.#cursor),
+    }
+  }
+
+  /** Starts the loop in the background; resolves once the engine runs (or `done` already says why it could not). */
+  async start(): Promise<void> {
+    this.#state.set('created', 'starting')
+    const ready = new Promise<void>((resolveReady) => {
+      void this.#run(resolveReady)
+    })
+    await Promise.race([ready, this.done.then(() => {})])
+  }
+
+  /** Finishes or abandons the batch in flight (never half-commits it), closes everything, and resolves `done`. */
+  async stop(): Promise<EngineExit> {
+    if (!this.#stopRequested) {
+      this.#stopRequested = true
+      this.#log.log('info', 'stopping: finishing the batch in flight')
+      this.#wake?.()
+      if (this.#state.state === 'created') this.#close({ reason: 'stopped' })
+    }
+    return this.done
+  }
+
+  async #run(ready: () => void): Promise<void> {
+    let attempt = 0
+    let started = false
+    while (!this.#stopRequested) {
+      try {
+        if (!started) {
+          await this.#setUp()
+          started = true
+          this.#state.set('starting', 'running')
+          ready()
+        }
+        await this.#loop()
+        attempt = 0
+      } catch (error) {
+        const failure = classify(error)
+        if (failure === 'fenced') {
+          this.#log.log(
+            'warn',
+            `fenced: another instance started with engine id ${this.#engineId} (transactional id tailhouse-${this.#engineId}); this one stops`,
+          )
+          return this.#close({ reason: 'fenced' })
+        }
+        if (failure === 'fatal') {
+          const wrapped = error instanceof Error ? error : new Error(String(error))
+          this.#log.log('error', `stopping: ${describeKafkaError(wrapped)}`)
+          return this.#close({ reason: 'failed', error: wrapped })
+        }
+        const wait = backoffMs(attempt++)
+        this.#log.log('warn', `retrying in ${(wait / 1000).toFixed(1)} s: ${describeKafkaError(error)}`, { attempt })
+        // The producer may hold a broken transaction, and a commit that failed on our side may have succeeded on
+        // the broker's: start over with a new producer, fenced, from the committed checkpoint.
+        await this.#resetPublisher()
+        this.#resync = started
+        await this.#sleep(wait)
+      }
+    }
+    this.#close({ reason: 'stopped' })
+  }
+
+  async #setUp(): Promise<void> {
+    const { config } = this.#options
+    const chOptions = clickHouseOptions(config.clickhouse)
+    const target = this.#options.client ? "the application's ClickHouse client" : describeClickHouse(chOptions)
+    if (!this.#client) {
+      this.#client = this.#options.client ?? (await createClickHouse(chOptions))
+      this.#ownsClient = this.#options.client === undefined
+    }
+    try {
+      await checkServerVersion(this.#client)
+    } catch (error) {
+      throw translateClickHouseError(error, target)
+    }
+    const brokers = brokersFromEnv(config.kafka.brokers)
+    this.#schemas ??= new SourceSchemas({
+      client: this.#client,
+      database: config.capture.database,
+      format: config.engine.format,
+      protobuf: config.protobuf,
+      sources: config.capture.sources,
+    })
+    await this.#schemas.load()
+    const topics = [
+      ...this.#schemas.sources.map((s) => ({
+        name: topicFor(config.kafka.topicTemplate, s),
+        partitions: config.kafka.partitions,
+        replicationFactor: config.kafka.replicationFactor,
+      })),
+      {
+        name: config.kafka.checkpointTopic,
+        partitions: 1,
+        replicationFactor: config.kafka.replicationFactor,
+        configs: { 'cleanup.policy': 'compact' },
+      },
+      ...(config.engine.onPoisonRow === 'dead-letter'
+        ? [{ name: config.kafka.deadLetterTopic, partitions: 1, replicationFactor: config.kafka.replicationFactor }]
+        : []),
+    ]
+    const created = await ensureTopics(brokers, config.kafka.clientId, topics)
+    if (created.length > 0) this.#log.log('info', `created topics ${created.join(', ')}`)
+    this.#store ??= new SqliteOffsetStore(resolve(this.#options.configDir ?? process.cwd(), config.engine.offsetsPath))
+    // Fence first, then read the checkpoint (the order of Kafka Connect's exactly-once source, KIP-618): a commit
+    // returns once prepared and its markers land afterwards, so a checkpoint read before init() could miss the
+    // previous instance's last commit and publish that batch again.
+    this.#publisher ??= this.#createPublisher()
+    await this.#publisher.init()
+    await this.#reconcile(brokers)
+    this.#reader = new ChangelogReader(this.#client, config.capture.database, target)
+    this.#log.log(
+      'info',
+      `running: ${target}, Kafka ${brokers.join(',')}, ${config.kafka.delivery}, ${this.#schemas.sources.length} source(s), from ${describeCursor(this.#cursor)}`,
+    )
+  }
+
+  #schemas: SourceSchemas | undefined
+  /** Set after a retriable failure: re-fence and re-read the committed checkpoint before the next batch. */
+  #resync = false
+  #reader: ChangelogReader | undefined
+
+  /** Exactly-once: the committed checkpoint wins over SQLite, and SQLite is brought in line. At-least-once: SQLite. */
+  async #reconcile(brokers: string[]): Promise<void> {
+    const { config } = this.#options
+    const store = this.#store as OffsetStore
+    const local = store.load(this.#engineId)
+    if (config.kafka.delivery === 'at-least-once') {
+      this.#cursor = local
+      return
+    }
+    const committed = await readCheckpoint(brokers, config.kafka.clientId, config.kafka.checkpointTopic, this.#engineId)
+    if (!committed) {
+      if (local.size > 0) {
+        this.#log.log(
+          'warn',
+          `no checkpoint for engine ${this.#engineId} in ${config.kafka.checkpointTopic}; resuming from the SQLite cursor ${describeCursor(local)}`,
+        )
+      }
+      this.#cursor = local
+      return
+    }
+    this.#cursor = committed.cursor
+    this.#rowsTotal = BigInt(committed.checkpoint.rowsTotal)
+    if (!sameCursor(local, committed.cursor)) {
+      this.#log.log(
+        'info',
+        `reconciled: the committed checkpoint (${describeCursor(committed.cursor)}) wins over SQLite (${describeCursor(local)})`,
+      )
+      store.save(this.#engineId, {
+        rows: 0,
+        bytes: 0,
+        cursor: committed.cursor,
+        committedAt: new Date(committed.checkpoint.committedAt),
+        commitMs: 0,
+      })
+    }
+  }
+
+  async #loop(): Promise<void> {
+    const { config } = this.#options
+    const reader = this.#reader as ChangelogReader
+    const schemas = this.#schemas as SourceSchemas
+    const store = this.#store as OffsetStore
+    while (!this.#stopRequested) {
+      if (this.#resync) {
+        this.#publisher = this.#createPublisher()
+        await this.#publisher.init()
+        await this.#reconcile(brokersFromEnv(config.kafka.brokers))
+        this.#resync = false
+      }
+      const rows = await reader.read(this.#cursor, { limit: config.engine.batchMaxRows })
+      if (rows.length === 0) {
+        this.#lagMs = 0
+        await this.#measureLag(reader, true)
+        await this.#sleep(config.engine.pollIntervalMs)
+        continue
+      }
+      const batch = await buildBatch(rows, this.#cursor, schemas, {
+        topicTemplate: config.kafka.topicTemplate,
+        maxBytes: config.engine.batchMaxBytes,
+        onPoisonRow: config.engine.onPoisonRow,
+        deadLetterTopic: config.kafka.deadLetterTopic,
+      })
+      if (batch.firstIngestMicros !== undefined)
+        this.#lagMs = Math.max(0, Date.now() - Number(batch.firstIngestMicros / 1000n))
+      const rowsTotal = this.#rowsTotal + BigInt(batch.rows)
+      const publisher = this.#publisher as Publisher
+      const { commitMs } = await publisher.publish(batch.messages, { cursor: batch.cursor, rowsTotal })
+      // Committed: from here on the batch is published whatever happens to this process.
+      this.#cursor = batch.cursor
+      this.#rowsTotal = rowsTotal
+      this.#batches += 1
+      this.#lastCommitAt = new Date()
+      store.save(this.#engineId, {
+        rows: batch.rows,
+        bytes: batch.payloadBytes,
+        cursor: batch.cursor,
+        committedAt: this.#lastCommitAt,
+        commitMs,
+      })
+      this.#log.log('debug', 'published batch', {
+        rows: batch.rows,
+        bytes: batch.payloadBytes,
+        commitMs: Math.round(commitMs),
+      })
+      await this.#measureLag(reader, false)
+    }
+  }
+
+  async #measureLag(reader: ChangelogReader, idle: boolean): Promise<void> {
+    if (Date.now() - this.#lagMeasuredAt < 1000) return
+    this.#lagMeasuredAt = Date.now()
+    this.#lagRows = idle ? 0 : await reader.countAfter(this.#cursor)
+  }
+
+  #createPublisher(): Publisher {
+    const { config } = this.#options
+    return createPublisher({
+      logger: this.#log,
+      kafka: config.kafka,
+      bootstrapBrokers: brokersFromEnv(config.kafka.brokers),
+      engineId: this.#engineId,
+      changelog: `${config.capture.database}.changelog`,
+    })
+  }
+
+  async #resetPublisher(): Promise<void> {
+    const publisher = this.#publisher
+    this.#publisher = undefined
+    await publisher?.close().catch(() => {})
+  }
+
+  #sleep(ms: number): Promise<void> {
+    if (this.#stopRequested) return Promise.resolve()
+    return new Promise((resolveSleep) => {
+      const timer = setTimeout(done, ms)
+      function done() {
+        clearTimeout(timer)
+        resolveSleep()
+      }
+      this.#wake = done
+    })
+  }
+
+  #closing = false
+
+  #close(exit: EngineExit): void {
+    if (this.#closing) return
+    this.#closing = true
+    if (this.#state.state === 'running' || this.#state.state === 'starting')
+      this.#state.set(['running', 'starting'], 'stopping')
+    void (async () => {
+      await this.#resetPublisher()
+      this.#store?.close()
+      if (this.#ownsClient) await this.#client?.close().catch(() => {})
+      this.#state.end(exit.reason === 'failed' ? 'failed' : 'stopped')
+      this.#log.log(exit.reason === 'failed' ? 'error' : 'info', `engine ${exit.reason}`, {
+        rowsPublished: this.#rowsTotal,
+        batches: this.#batches,
+      })
+      this.#finish(exit)
+    })()
+  }
+}

@@ -1,0 +1,91 @@
+import { Consumer, FetchIsolationLevels, ListOffsetTimestamps } from '@platformatic/kafka'
+import { type CommittedRecord, committedRecords, type FetchedBatch, nextOffset } from './committed-filter.js'
+
+export interface ReadToEndOptions {
+  bootstrapBrokers: string[]
+  clientId: string
+  topic: string
+  isolation: 'committed' | 'uncommitted'
+  /** Fails after this long. Default 60 s. */
+  timeoutMs?: number
+}
+
+export interface TopicRecord extends CommittedRecord {
+  partition: number
+}
+
+/**
+ * Reads every partition of a topic from its first offset to the end it has now — the last stable offset for
+ * read_committed, the high watermark otherwise — and returns the records in partition, offset order.
+ *
+ * Built on the client's low-level fetch, with read_committed filtering of our own (committed-filter.ts): the
+ * client's stream may deliver records of aborted transactions. The end is reached by fetch position, never by
+ * seeing a record at end - 1, which in a transactional topic is a commit marker no reader receives.
+ */
+export async function readToEnd(options: ReadToEndOptions): Promise<TopicRecord[]> {
+  const committed = options.isolation === 'committed'
+  const isolationLevel = committed ? FetchIsolationLevels.READ_COMMITTED : FetchIsolationLevels.READ_UNCOMMITTED
+  const consumer = new Consumer({
+    clientId: options.clientId,
+    groupId: `${options.clientId}-reader-${process.pid}-${Date.now()}`,
+    bootstrapBrokers: options.bootstrapBrokers,
+    isolationLevel,
+  })
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000)
+  try {
+    const ends = (await consumer.listOffsets({ topics: [options.topic], isolationLevel })).get(options.topic) ?? []
+    const starts =
+      (await consumer.listOffsets({ topics: [options.topic], timestamp: ListOffsetTimestamps.EARLIEST })).get(
+        options.topic,
+      ) ?? []
+    const metadata = await consumer.metadata({ topics: [options.topic] })
+    const topic = metadata.topics.get(options.topic)
+    if (!topic) throw new Error(`topic ${options.topic} does not exist`)
+    const out: TopicRecord[] = []
+    for (const [partition, end] of ends.entries()) {
+      let offset = starts[partition] ?? 0n
+      while (offset < end) {
+        if (Date.now() > deadline)
+          throw new Error(`reading ${options.topic}/${partition} to ${end} timed out at ${offset}`)
+        const response = await consumer.fetch({
+          node: topic.partitions[partition]?.leader ?? 0,
+          topics: [
+            {
+              topicId: topic.id,
+              partitions: [
+                {
+                  partition,
+                  fetchOffset: offset,
+                  partitionMaxBytes: 8 << 20,
+                  currentLeaderEpoch: -1,
+                  lastFetchedEpoch: -1,
+                },
+              ],
+            },
+          ],
+          isolationLevel,
+          maxWaitTime: 100,
+          minBytes: 1,
+          maxBytes: 16 << 20,
+        })
+        const data = response.responses[0]?.partitions[0]
+        if (!data) throw new Error(`no fetch response for ${options.topic}/${partition}`)
+        if (data.errorCode !== 0)
+          throw new Error(`fetching ${options.topic}/${partition} failed with Kafka error ${data.errorCode}`)
+        const batches = (data.records ?? []) as unknown as FetchedBatch[]
+        const records = committed
+          ? committedRecords(batches, data.abortedTransactions, offset)
+          : committedRecords(
+              batches.filter((b) => !(b.attributes & (1 << 5))),
+              [],
+              offset,
+            )
+        for (const record of records) if (record.offset < end) out.push({ ...record, partition })
+        offset = nextOffset(batches, offset)
+      }
+    }
+    return out
+  } finally {
+    await consumer.close()
+  }
+}

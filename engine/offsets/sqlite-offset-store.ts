@@ -1,0 +1,116 @@
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import Database from 'better-sqlite3'
+import { ConfigError } from '../errors.js'
+import { type Cursor, cursorFromJson, cursorToJson } from '../source/cursor.js'
+import type { BatchRecord, OffsetStore } from './offset-store.js'
+
+/** How many batches of history to keep per engine. */
+const historyLimit = 10_000
+
+/**
+ * The offset store in a SQLite file (WAL). Cursors are UPSERTed per (engine, partition) inside one transaction
+ * with the batch's history row, never deleted and re-inserted.
+ */
+export class SqliteOffsetStore implements OffsetStore {
+  readonly #db: Database.Database
+  #closed = false
+
+  constructor(path: string) {
+    try {
+      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+      this.#db = new Database(path)
+    } catch (error) {
+      throw new ConfigError(
+        'engine.offsetsPath',
+        `cannot open the SQLite offsets file ${path}: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      )
+    }
+    this.#db.pragma('journal_mode = WAL')
+    this.#db.pragma('synchronous = FULL')
+    this.#db.exec(`
+      CREATE TABLE IF NOT EXISTS cursors (
+        engine_id TEXT NOT NULL,
+        partition_id TEXT NOT NULL,
+        block_number TEXT NOT NULL,
+        block_offset TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (engine_id, partition_id)
+      );
+      CREATE TABLE IF NOT EXISTS batches (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        engine_id TEXT NOT NULL,
+        rows INTEGER NOT NULL,
+        bytes INTEGER NOT NULL,
+        cursor TEXT NOT NULL,
+        committed_at TEXT NOT NULL,
+        commit_ms REAL NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS batches_by_engine ON batches (engine_id, id);
+    `)
+  }
+
+  load(engineId: string): Cursor {
+    const rows = this.#db
+      .prepare('SELECT partition_id, block_number, block_offset FROM cursors WHERE engine_id = ?')
+      .all(engineId) as Array<{ partition_id: string; block_number: string; block_offset: string }>
+    return new Map(
+      rows.map((r) => [r.partition_id, { blockNumber: BigInt(r.block_number), blockOffset: BigInt(r.block_offset) }]),
+    )
+  }
+
+  save(engineId: string, batch: BatchRecord): void {
+    const upsert = this.#db.prepare(`
+      INSERT INTO cursors (engine_id, partition_id, block_number, block_offset, updated_at) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT (engine_id, partition_id) DO UPDATE SET
+        block_number = excluded.block_number, block_offset = excluded.block_offset, updated_at = excluded.updated_at`)
+    const forget = this.#db.prepare('DELETE FROM cursors WHERE engine_id = ? AND partition_id = ?')
+    const insertBatch = this.#db.prepare(
+      'INSERT INTO batches (engine_id, rows, bytes, cursor, committed_at, commit_ms) VALUES (?, ?, ?, ?, ?, ?)',
+    )
+    const trim = this.#db.prepare(
+      'DELETE FROM batches WHERE engine_id = ? AND id <= (SELECT max(id) FROM batches WHERE engine_id = ?) - ?',
+    )
+    const at = batch.committedAt.toISOString()
+    this.#db.transaction(() => {
+      for (const [partition, p] of batch.cursor) {
+        upsert.run(engineId, partition, p.blockNumber.toString(), p.blockOffset.toString(), at)
+      }
+      // Partitions retired from the cursor (TTL dropped them) leave the store too.
+      for (const partition of this.load(engineId).keys())
+        if (!batch.cursor.has(partition)) forget.run(engineId, partition)
+      insertBatch.run(engineId, batch.rows, batch.bytes, JSON.stringify(cursorToJson(batch.cursor)), at, batch.commitMs)
+      trim.run(engineId, engineId, historyLimit)
+    })()
+  }
+
+  history(engineId: string, limit: number): BatchRecord[] {
+    const rows = this.#db
+      .prepare(
+        'SELECT rows, bytes, cursor, committed_at, commit_ms FROM batches WHERE engine_id = ? ORDER BY id DESC LIMIT ?',
+      )
+      .all(engineId, limit) as Array<{
+      rows: number
+      bytes: number
+      cursor: string
+      committed_at: string
+      commit_ms: number
+    }>
+    return rows.map((r) => ({
+      rows: r.rows,
+      bytes: r.bytes,
+      cursor: cursorFromJson(JSON.parse(r.cursor)),
+      committedAt: new Date(r.committed_at),
+      commitMs: r.commit_ms,
+    }))
+  }
+
+  close(): void {
+    if (this.#closed) return
+    this.#closed = true
+    this.#db.close()
+  }
+}

@@ -1,0 +1,117 @@
+import { RowDecodeError } from '../encoding/rowbinary-decoder.js'
+import { TailhouseError } from '../errors.js'
+import { topicFor } from '../kafka/topics.js'
+import type { ChangelogRow } from '../source/changelog-reader.js'
+import type { Cursor } from '../source/cursor.js'
+import { messageKey } from '../source/message-key.js'
+import type { SourceSchemas } from '../source/source-schemas.js'
+import type { OutgoingMessage } from './outgoing-message.js'
+
+export interface Batch {
+  messages: OutgoingMessage[]
+  /** Rows consumed from the changelog (published or dead-lettered). */
+  rows: number
+  payloadBytes: number
+  /** The cursor after the last consumed row. */
+  cursor: Cursor
+  /** ClickHouse query ids of the INSERTs in this batch. */
+  queryIds: Set<string>
+  /** Ingest time of the batch's first row, µs. */
+  firstIngestMicros: bigint | undefined
+}
+
+export interface BatchOptions {
+  topicTemplate: string
+  maxBytes: number
+  onPoisonRow: 'stop' | 'dead-letter'
+  deadLetterTopic: string
+}
+
+/** A row that cannot be decoded or encoded, when the policy is to stop. Never retried: the row will not change. */
+export class PoisonRowError extends TailhouseError {
+  constructor(row: ChangelogRow, cause: unknown) {
+    super(
+      'TH_CAPTURE',
+      `changelog row ${row.partitionId}/${row.blockNumber}/${row.blockOffset} of ${row.source} (schema version ` +
+        `${row.schemaVersion}) cannot be published: ${(cause as Error).message}. Nothing after it was published. ` +
+        'Set engine.onPoisonRow: dead-letter to route such rows to kafka.deadLetterTopic and continue',
+      { cause },
+    )
+  }
+}
+
+/**
+ * Turns changelog rows (in cursor order) into Kafka messages, stopping at `maxBytes` of payload. A row that
+ * cannot be decoded stops the batch with a PoisonRowError, or becomes a dead-letter message carrying its raw
+ * payload and the reason, per the configured policy.
+ */
+export async function buildBatch(
+  rows: ChangelogRow[],
+  start: Cursor,
+  schemas: SourceSchemas,
+  options: BatchOptions,
+): Promise<Batch> {
+  const cursor: Cursor = new Map(start)
+  const messages: OutgoingMessage[] = []
+  const queryIds = new Set<string>()
+  let payloadBytes = 0
+  let consumed = 0
+  for (const row of rows) {
+    if (consumed > 0 && payloadBytes + row.payload.length > options.maxBytes) break
+    const headers = rowHeaders(row)
+    try {
+      const schema = await schemas.get(row.source, row.fingerprint)
+      const values = schema.decode(row.payload)
+      const value = schema.encoder.encode(
+        {
+          source: row.source,
+          op: row.op,
+          schemaVersion: row.schemaVersion,
+          partitionId: row.partitionId,
+          blockNumber: row.blockNumber,
+          blockOffset: row.blockOffset,
+          queryId: row.queryId,
+          ingestTimeMicros: row.ingestMicros,
+        },
+        values,
+      )
+      messages.push({
+        topic: topicFor(options.topicTemplate, row.source),
+        key: messageKey(values, schema.keyColumns),
+        value,
+        headers,
+      })
+    } catch (error) {
+      if (error instanceof TailhouseError && error.canRetry) throw error // e.g. a schema migrate has yet to register
+      if (options.onPoisonRow === 'stop' || !isRowProblem(error)) throw new PoisonRowError(row, error)
+      headers['tailhouse.error'] = Buffer.from((error as Error).message)
+      messages.push({ topic: options.deadLetterTopic, key: Buffer.from(row.source), value: row.payload, headers })
+    }
+    cursor.set(row.partitionId, { blockNumber: row.blockNumber, blockOffset: row.blockOffset })
+    queryIds.add(row.queryId)
+    payloadBytes += row.payload.length
+    consumed += 1
+  }
+  return { messages, rows: consumed, payloadBytes, cursor, queryIds, firstIngestMicros: rows[0]?.ingestMicros }
+}
+
+function isRowProblem(error: unknown): boolean {
+  return (
+    error instanceof RowDecodeError ||
+    error instanceof RangeError ||
+    error instanceof TypeError ||
+    error instanceof TailhouseError
+  )
+}
+
+/** Headers on every message (design.md §3): where the row came from and where it sits in the changelog. */
+function rowHeaders(row: ChangelogRow): Record<string, Buffer> {
+  return {
+    'tailhouse.source': Buffer.from(row.source),
+    'tailhouse.op': Buffer.from(row.op),
+    'tailhouse.schema_version': Buffer.from(String(row.schemaVersion)),
+    'tailhouse.cursor': Buffer.from(`${row.partitionId}:${row.blockNumber}:${row.blockOffset}`),
+    'tailhouse.query_id': Buffer.from(row.queryId),
+    'tailhouse.ingest_time_us': Buffer.from(row.ingestMicros.toString()),
+  }
+}

@@ -1,0 +1,110 @@
+import { compatibilityPartitioner, Producer } from '@platformatic/kafka'
+import type { KafkaConfig } from '../config/config.js'
+import { ConfigError } from '../errors.js'
+import { checkpointMessage } from '../kafka/checkpoint.js'
+import type { Logger } from '../log.js'
+import type { Cursor } from '../source/cursor.js'
+import type { OutgoingMessage } from './outgoing-message.js'
+
+export interface PublishedBatch {
+  /** Time from the first send to the commit, ms. */
+  commitMs: number
+}
+
+/**
+ * Publishes one batch. Exactly-once: the rows and the batch's end cursor (to the compacted checkpoint topic) go
+ * in one Kafka transaction, so a read_committed consumer sees both or neither. At-least-once: the rows only;
+ * the caller records the cursor locally after the send succeeds.
+ */
+export interface Publisher {
+  /**
+   * Exactly-once: claims the transactional id now (InitProducerId). This fences an older instance and makes the
+   * coordinator finish or abort its pending transaction, so the checkpoint topic read after init() reflects every
+   * transaction that will ever commit. Call before reading the checkpoint. At-least-once: nothing to do.
+   */
+  init(): Promise<void>
+  publish(messages: OutgoingMessage[], checkpoint: { cursor: Cursor; rowsTotal: bigint }): Promise<PublishedBatch>
+  close(): Promise<void>
+}
+
+export interface PublisherOptions {
+  logger: Logger
+  kafka: KafkaConfig
+  bootstrapBrokers: string[]
+  engineId: string
+  /** db.changelog, recorded in checkpoints. */
+  changelog: string
+}
+
+/** Java's partitioner: murmur2 & 0x7fffffff, so Java, librdkafka and Python clients agree on a key's partition. */
+const javaCompatiblePartitioner = compatibilityPartitioner
+
+export function transactionalId(engineId: string): string {
+  return `tailhouse-${engineId}`
+}
+
+export function createPublisher(options: PublisherOptions): Publisher {
+  const { kafka } = options
+  if (kafka.compression === 'zstd' && !nodeHasZstd()) {
+    throw new ConfigError('kafka.compression', 'zstd needs Node.js 22.15 or newer (zlib zstd); use lz4 on this Node.js')
+  }
+  const exactlyOnce = kafka.delivery === 'exactly-once'
+  const producer = new Producer<Buffer, Buffer, string, Buffer>({
+    // Header names are strings. Without this serializer a record of headers makes send() hang: the default
+    // serializer expects Buffer keys and its error is lost inside @platformatic/kafka 1.35.
+    serializers: { headerKey: (name) => (name === undefined ? undefined : Buffer.from(name)) },
+    clientId: kafka.clientId,
+    bootstrapBrokers: options.bootstrapBrokers,
+    idempotent: true,
+    acks: -1,
+    compression: kafka.compression,
+    partitioner: javaCompatiblePartitioner,
+    // A stable id per engine: a restarted or second instance fences the previous one (KIP-98 zombie fencing).
+    // producerId/epoch -1 ask InitProducerId for "a new epoch for this transactional id". The client's default
+    // (0, 0) claims to be producer 0 resuming, which the broker refuses with PRODUCER_FENCED (KIP-360) whenever
+    // the id already has state, i.e. on every restart.
+    ...(exactlyOnce ? { transactionalId: transactionalId(options.engineId), producerId: -1n, producerEpoch: -1 } : {}),
+  })
+  const toSend = (messages: OutgoingMessage[]) =>
+    messages.map((m) => ({ topic: m.topic, key: m.key, value: m.value, headers: m.headers }))
+  return {
+    async init() {
+      if (!exactlyOnce) return
+      // beginTransaction runs InitProducerId; cancel() only forgets the (empty) transaction locally.
+      const transaction = await producer.beginTransaction()
+      await transaction.cancel()
+    },
+    async publish(messages, checkpoint) {
+      const started = performance.now()
+      if (!exactlyOnce) {
+        await producer.send({ messages: toSend(messages) })
+        return { commitMs: performance.now() - started }
+      }
+      const transaction = await producer.beginTransaction()
+      try {
+        const marker = checkpointMessage(kafka.checkpointTopic, {
+          engineId: options.engineId,
+          changelog: options.changelog,
+          cursor: checkpoint.cursor,
+          rowsTotal: checkpoint.rowsTotal.toString(),
+          committedAt: new Date().toISOString(),
+        })
+        await transaction.send({ messages: [...toSend(messages), marker] })
+        options.logger.log('debug', 'batch sent, committing', { messages: messages.length })
+        await transaction.commit()
+      } catch (error) {
+        if (!transaction.completed) await transaction.abort().catch(() => {})
+        throw error
+      }
+      return { commitMs: performance.now() - started }
+    },
+    async close() {
+      await producer.close()
+    },
+  }
+}
+
+function nodeHasZstd(): boolean {
+  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number)
+  return major > 22 || (major === 22 && minor >= 15)
+}
