@@ -19,6 +19,7 @@ import { buildBatch } from './sink/batch-builder.js'
 import { createPublisher, type Publisher } from './sink/publisher.js'
 import { ChangelogReader } from './source/changelog-reader.js'
 import { type Cursor, type CursorJson, cursorToJson, describeCursor, sameCursor } from './source/cursor.js'
+import { checkCursor } from './source/regression-check.js'
 import { SourceSchemas } from './source/source-schemas.js'
 
 export interface EngineOptions {
@@ -31,6 +32,11 @@ export interface EngineOptions {
    */
   client?: ClickHouseClient
   logger: Logger
+  /**
+   * Changelog partitions to read again from their start, after an operator checked a reported cursor regression
+   * (their rows may be published a second time: the cursor cannot tell old rows from re-numbered ones).
+   */
+  resetPartitions?: string[]
 }
 
 export interface EngineStatus {
@@ -208,6 +214,13 @@ export class Engine {
     this.#publisher ??= this.#createPublisher()
     await this.#publisher.init()
     await this.#reconcile(brokers)
+    for (const partition of this.#options.resetPartitions ?? []) {
+      const at = this.#cursor.get(partition)
+      this.#cursor.delete(partition)
+      this.#log.log('warn', `reset: changelog partition ${partition} is read again from its start`, {
+        was: at ? `${at.blockNumber}/${at.blockOffset}` : 'unread',
+      })
+    }
     this.#reader = new ChangelogReader(this.#client, config.capture.database, target)
     this.#log.log(
       'info',
@@ -272,6 +285,7 @@ export class Engine {
       const rows = await reader.read(this.#cursor, { limit: config.engine.batchMaxRows })
       if (rows.length === 0) {
         this.#lagMs = 0
+        await this.#checkCursor()
         await this.#measureLag(reader, true)
         await this.#sleep(config.engine.pollIntervalMs)
         continue
@@ -305,6 +319,24 @@ export class Engine {
         commitMs: Math.round(commitMs),
       })
       await this.#measureLag(reader, false)
+    }
+  }
+
+  #cursorCheckedAt = 0
+
+  /** At most every 5 s, while idle: a regressed partition stops the engine; retired ones leave the cursor. */
+  async #checkCursor(): Promise<void> {
+    if (Date.now() - this.#cursorCheckedAt < 5_000) return
+    this.#cursorCheckedAt = Date.now()
+    const checked = await checkCursor(
+      this.#client as ClickHouseClient,
+      this.#options.config.capture.database,
+      this.#cursor,
+    )
+    if (checked !== this.#cursor) {
+      const gone = [...this.#cursor.keys()].filter((p) => !checked.has(p))
+      this.#log.log('info', `forgetting retired changelog partitions ${gone.join(', ')}`)
+      this.#cursor = checked
     }
   }
 

@@ -11,6 +11,8 @@ export interface StartEngineOptions {
   /** An application's own ClickHouse client, e.g. one embedding chDB; the engine leaves it open on stop. */
   client?: ClickHouseClient
   logger?: Logger
+  /** Changelog partitions to read again from their start (after a reported cursor regression). */
+  resetPartitions?: string[]
 }
 
 export interface EngineHandle {

@@ -1,6 +1,7 @@
 import { dirname } from 'node:path'
 import { parseArgs } from 'node:util'
 import { loadConfig } from '../config/load-config.js'
+import { UsageError } from '../errors.js'
 import { stderrLogger } from '../log.js'
 import { startEngine } from '../start-engine.js'
 import type { Command } from './command.js'
@@ -10,7 +11,7 @@ import { configFlags, configHelp } from './with-config.js'
 export const startCommand: Command = {
   name: 'start',
   summary: 'run the engine: publish captured rows to Kafka, exactly once and in order',
-  help: `Usage: tailhouse start [--config <file>] [--progress <seconds>] [--verbose]
+  help: `Usage: tailhouse start [--config <file>] [--progress <seconds>] [--verbose] [--reset-partition <id>]…
 
 Tails the changelog in block order and publishes every row to its source's topic, in Kafka transactions that
 also carry the batch's end cursor (exactly-once), mirroring the cursor to SQLite. Runs until SIGINT/SIGTERM,
@@ -21,19 +22,33 @@ takes over (fencing).
 Options:
 ${configHelp}
   --progress <s>       print published rows and lag every s seconds (default 10; 0: never)
-  --verbose            log every batch`,
+  --verbose            log every batch
+  --reset-partition <id>
+                       read this changelog partition again from its start, after checking a reported cursor
+                       regression (its rows may be published twice); repeatable`,
   async run(args) {
     const { values } = usageErrors('start', () =>
       parseArgs({
         args,
-        options: { ...configFlags, progress: { type: 'string' }, verbose: { type: 'boolean' } },
+        options: {
+          ...configFlags,
+          progress: { type: 'string' },
+          verbose: { type: 'boolean' },
+          'reset-partition': { type: 'string', multiple: true },
+        },
         strict: true,
       }),
     )
     const loaded = loadConfig(values.config)
     const logger = stderrLogger(values.verbose ? 'debug' : 'info')
     const every = Number(values.progress ?? '10')
-    const engine = await startEngine({ config: loaded.config, configDir: dirname(loaded.path), logger })
+    if (!(every >= 0)) throw new UsageError(`start: --progress takes seconds, got "${values.progress}"`)
+    const engine = await startEngine({
+      config: loaded.config,
+      configDir: dirname(loaded.path),
+      logger,
+      resetPartitions: values['reset-partition'],
+    })
     let signals = 0
     const onSignal = (signal: NodeJS.Signals) => {
       signals += 1

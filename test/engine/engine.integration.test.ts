@@ -139,6 +139,45 @@ describe('engine: changelog to Kafka', () => {
     expect(dead[0]?.headers['tailhouse.error']).toMatch(/cannot decode column "id"/)
     expect(dead[0]?.headers['tailhouse.source']).toBe(`${f.sourceDb}.t`)
   })
+  it("stops, naming the partition, when the changelog's newest blocks vanish under its cursor", async () => {
+    const f = await engineFixture((db) => [{ table: `${db}.t`, exclude: [] }])
+    await f.client.command({ query: `CREATE TABLE ${f.sourceDb}.t (id UInt64) ENGINE = MergeTree ORDER BY id` })
+    await f.migrate()
+    await f.client.command({ query: `INSERT INTO ${f.sourceDb}.t VALUES (1)` })
+    await f.client.command({ query: `INSERT INTO ${f.sourceDb}.t VALUES (2)` })
+    const engine = await startEngine({ config: f.config, client: f.client, logger: testLogger() })
+    await waitFor('2 rows published', () => engine.status().rowsPublished === 2n)
+    // The newest part goes: its block numbers would be issued again after a restart, below the cursor.
+    const [newest] = await (
+      await f.client.query({
+        query: `SELECT name FROM system.parts WHERE database = '${f.database}' AND table = 'changelog' AND active
+                ORDER BY max_block_number DESC LIMIT 1`,
+        format: 'JSONEachRow',
+      })
+    ).json<{ name: string }>()
+    await f.client.command({ query: `ALTER TABLE ${f.database}.changelog DROP PART '${newest?.name}'` })
+    const exit = await Promise.race([engine.done, new Promise((r) => setTimeout(() => r('still running'), 20_000))])
+    expect(exit).toMatchObject({ reason: 'failed' })
+    expect((exit as { error: Error }).error.message).toMatch(/--reset-partition/)
+  })
+
+  it('at-least-once: publishes without transactions, SQLite holds the cursor, a restart resumes after it', async () => {
+    const f = await engineFixture((db) => [{ table: `${db}.t`, exclude: [] }], {}, { delivery: 'at-least-once' })
+    await f.client.command({ query: `CREATE TABLE ${f.sourceDb}.t (id UInt64) ENGINE = MergeTree ORDER BY id` })
+    await f.migrate()
+    await f.client.command({ query: `INSERT INTO ${f.sourceDb}.t SELECT number FROM numbers(50)` })
+    const first = await startEngine({ config: f.config, client: f.client, logger: testLogger() })
+    await waitFor('50 rows', () => first.status().rowsPublished === 50n)
+    await first.stop()
+    await f.client.command({ query: `INSERT INTO ${f.sourceDb}.t SELECT number + 50 FROM numbers(25)` })
+    const second = await startEngine({ config: f.config, client: f.client, logger: testLogger() })
+    await waitFor('25 more rows', () => second.status().rowsPublished === 25n)
+    await second.stop()
+    const messages = await readTopic(f.kafkaBootstrap, f.topic('t'))
+    expect(messages).toHaveLength(75)
+    expect(new Set(messages.map((m) => m.headers['tailhouse.cursor'])).size).toBe(75) // the dedup key for consumers
+    expect(await readTopic(f.kafkaBootstrap, f.config.kafka.checkpointTopic)).toHaveLength(0)
+  })
 })
 
 /** Writes a changelog row whose payload is one byte: a real fingerprint, an impossible row. */
