@@ -25,7 +25,8 @@ export interface ReadOptions {
   /**
    * Per partition, the highest block number safe to read (ReplicatedMergeTree, where a larger block can become
    * visible before a smaller one). Absent: no bound, which is right for plain MergeTree, where every snapshot is
-   * prefix-closed (design.md §2).
+   * prefix-closed (design.md §2). A value of -1 means nothing in that partition is safe yet; partitions absent
+   * from the map are not read.
    */
   watermark?: Map<string, bigint>
 }
@@ -52,8 +53,11 @@ export class ChangelogReader {
     const partitions = [...cursor.keys()]
     const watermark = options.watermark
     const bound = watermark
-      ? `AND _block_number <= transform(_partition_id, {wp:Array(String)}, {wb:Array(UInt64)}, toUInt64(0))`
+      ? 'AND toInt64(_block_number) <= transform(_partition_id, {wp:Array(String)}, {wb:Array(Int64)}, toInt64(-1))'
       : ''
+    // Plain MergeTree numbers blocks table-wide at commit, so block order is commit order across partitions.
+    // ReplicatedMergeTree numbers them per partition: partitions (hourly, ids in time order) are read in turn.
+    const order = watermark ? '_partition_id, _block_number, _block_offset' : '_block_number, _block_offset'
     const query = `
       SELECT _partition_id, toString(_block_number), toString(_block_offset), source, toString(op), schema_version,
              toString(schema_fingerprint), query_id, toString(toUnixTimestamp64Micro(ingest_ts)), base64Encode(payload)
@@ -62,7 +66,7 @@ export class ChangelogReader {
              OR (_block_number, _block_offset) > (transform(_partition_id, {p:Array(String)}, {b:Array(UInt64)}, toUInt64(0)),
                                                   transform(_partition_id, {p:Array(String)}, {o:Array(UInt64)}, toUInt64(0))))
         ${bound}
-      ORDER BY _block_number, _block_offset
+      ORDER BY ${order}
       LIMIT {limit:UInt32}`
     try {
       const result = await this.#client.query({
