@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { posix, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
+import { loadConfig } from '../../engine/config/load-config.js'
 
 const repoDir = resolve(import.meta.dirname, '../..')
 const dockerDir = resolve(repoDir, 'docker')
@@ -385,10 +386,11 @@ describe('docker/compose.yaml', () => {
     expect(e.KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS).toBe('0')
   })
 
-  it('runs the engine with its verb and the cluster name', () => {
+  it('runs the engine with its verb and a valid config file naming the cluster', () => {
     const s = service(compose, ENGINE)
     expect(s.command).toEqual(['start'])
-    expect(env(s).TAILHOUSE_CLUSTER).toBe('tailhouse')
+    expect(engineConfig().capture.cluster).toBe('tailhouse')
+    expect(engineConfig().engine.offsetsPath.startsWith('/var/lib/tailhouse/')).toBe(true)
   })
 })
 
@@ -436,11 +438,21 @@ describe('the checks catch broken wiring', () => {
   })
 })
 
+/** The engine's config file as mounted at /app/tailhouse.config.yaml, validated by tailhouse's own loader. */
+function engineConfig() {
+  const mount = (service(compose, ENGINE).volumes ?? []).find((v: unknown) =>
+    String(v).endsWith(':/app/tailhouse.config.yaml:ro'),
+  )
+  if (!mount) throw new Error('the engine service does not mount a config at /app/tailhouse.config.yaml')
+  const hostPath = resolve(dockerDir, String(mount).split(':')[0] ?? '')
+  return loadConfig(hostPath).config
+}
+
 describe('docker/clickhouse/*.xml', () => {
   const servers = servicesOf(compose, 'clickhouse/clickhouse-server')
   const files = (name: string) => mountedFiles(service(compose, name))
   const engineEnv = env(service(compose, ENGINE))
-  const cluster = engineEnv.TAILHOUSE_CLUSTER ?? ''
+  const cluster = engineConfig().capture.cluster ?? ''
 
   it('are well-formed enough for ClickHouse: no "--" inside a comment', () => {
     const all = [...servers, ...servicesOf(compose, 'clickhouse/clickhouse-keeper')].flatMap(files)
