@@ -2,7 +2,7 @@ import { dirname } from 'node:path'
 import { parseArgs } from 'node:util'
 import { loadConfig } from '../config/load-config.js'
 import { UsageError } from '../errors.js'
-import { stderrLogger } from '../log.js'
+import { createLogger, type LogFormat, type LogLevel, logFormats, logLevelFromEnv, logLevels } from '../log.js'
 import { startEngine } from '../start-engine.js'
 import type { Command } from './command.js'
 import { usageErrors } from './parse-flags.js'
@@ -11,7 +11,7 @@ import { configFlags, configHelp } from './with-config.js'
 export const startCommand: Command = {
   name: 'start',
   summary: 'run the engine: publish captured rows to Kafka, exactly once and in order',
-  help: `Usage: tailhouse start [--config <file>] [--progress <seconds>] [--verbose] [--reset-partition <id>]…
+  help: `Usage: tailhouse start [--config <file>] [--progress <seconds>] [--log-level <l>] [--log-format <f>] [--reset-partition <id>]…
 
 Tails the changelog in block order and publishes every row to its source's topic, in Kafka transactions that
 also carry the batch's end cursor (exactly-once), mirroring the cursor to SQLite. Runs until SIGINT/SIGTERM,
@@ -22,7 +22,10 @@ takes over (fencing).
 Options:
 ${configHelp}
   --progress <s>       print published rows and lag every s seconds (default 10; 0: never)
-  --verbose            log every batch
+  --verbose            log every batch (same as --log-level debug)
+  --log-level <l>      debug, info (default), warn, error; or TAILHOUSE_LOG_LEVEL
+  --log-format <f>     json (one pino JSON line per event), pretty, or auto (default: pretty on a terminal,
+                       json otherwise); or TAILHOUSE_LOG_FORMAT
   --reset-partition <id>
                        read this changelog partition again from its start, after checking a reported cursor
                        regression (its rows may be published twice); repeatable`,
@@ -34,13 +37,22 @@ ${configHelp}
           ...configFlags,
           progress: { type: 'string' },
           verbose: { type: 'boolean' },
+          'log-level': { type: 'string' },
+          'log-format': { type: 'string' },
           'reset-partition': { type: 'string', multiple: true },
         },
         strict: true,
       }),
     )
     const loaded = loadConfig(values.config)
-    const logger = stderrLogger(values.verbose ? 'debug' : 'info')
+    const fromEnv = logLevelFromEnv()
+    const level = values.verbose ? 'debug' : (values['log-level'] ?? fromEnv.level)
+    const format = values['log-format'] ?? fromEnv.format
+    if (!logLevels.includes(level as LogLevel))
+      throw new UsageError(`start: --log-level must be one of ${logLevels.join(', ')}`)
+    if (!logFormats.includes(format as LogFormat))
+      throw new UsageError(`start: --log-format must be one of ${logFormats.join(', ')}`)
+    const logger = createLogger({ level: level as LogLevel, format: format as LogFormat })
     const every = Number(values.progress ?? '10')
     if (!(every >= 0)) throw new UsageError(`start: --progress takes seconds, got "${values.progress}"`)
     const engine = await startEngine({
