@@ -1,5 +1,7 @@
 import { resolve } from 'node:path'
 import type { ClickHouseClient } from '@clickhouse/client'
+import { SpanKind } from '@opentelemetry/api'
+import { Admin } from '@platformatic/kafka'
 import { checkServerVersion } from './capture/server-checks.js'
 import { createClickHouse } from './clickhouse/client-factory.js'
 import { describeClickHouse } from './clickhouse/options.js'
@@ -7,6 +9,7 @@ import { translateClickHouseError } from './clickhouse/translate-error.js'
 import type { TailhouseConfig } from './config/config.js'
 import { clickHouseOptions } from './config/resolve-clickhouse.js'
 import { type EngineState, StateMachine } from './engine-state.js'
+import { CaptureError, TailhouseError } from './errors.js'
 import { brokersFromEnv } from './kafka/brokers.js'
 import { readCheckpoint } from './kafka/checkpoint.js'
 import { describeKafkaError } from './kafka/kafka-errors.js'
@@ -16,12 +19,16 @@ import type { OffsetStore } from './offsets/offset-store.js'
 import { SqliteOffsetStore } from './offsets/sqlite-offset-store.js'
 import { backoffMs, classify } from './retry.js'
 import { buildBatch } from './sink/batch-builder.js'
-import { createPublisher, type Publisher } from './sink/publisher.js'
-import { ChangelogReader } from './source/changelog-reader.js'
+import { createPublisher, type Publisher, transactionalId } from './sink/publisher.js'
+import { ChangelogReader, type ChangelogRow } from './source/changelog-reader.js'
 import { type Cursor, type CursorJson, cursorToJson, describeCursor, sameCursor } from './source/cursor.js'
 import { checkCursor } from './source/regression-check.js'
 import { ReplicatedWatermarkSource } from './source/replicated-watermark-source.js'
 import { SourceSchemas } from './source/source-schemas.js'
+import { createEngineMetrics, type EngineMetrics, type MetricsHandle, noopMetrics } from './telemetry/engine-metrics.js'
+import { type HealthServer, readinessChecks, startHealthServer } from './telemetry/health-server.js'
+import { spanNames } from './telemetry/span-names.js'
+import { createTracing, failSpan, type Tracing, traceparentOf, withSpan } from './telemetry/tracing.js'
 
 export interface EngineOptions {
   config: TailhouseConfig
@@ -52,6 +59,8 @@ export interface EngineStatus {
   /** Age of the oldest row not yet published at the last poll, ms; 0 when caught up. */
   lagMs: number
   cursor: CursorJson
+  /** Base URL of /healthz, /readyz and /metrics, when served. */
+  httpUrl: string | undefined
 }
 
 export interface EngineExit {
@@ -85,11 +94,20 @@ export class Engine {
   #wake: (() => void) | undefined
   readonly done: Promise<EngineExit>
   #finish!: (exit: EngineExit) => void
+  readonly #tracing: Tracing
 
   constructor(options: EngineOptions) {
     this.#options = options
     this.#log = options.logger
     this.#engineId = options.config.engine.id
+    const telemetry = options.config.telemetry
+    const otlpFromEnv = process.env.OTLP_ENDPOINT || undefined
+    this.#tracing = createTracing({
+      enabled: telemetry.tracing || otlpFromEnv !== undefined,
+      endpoint: otlpFromEnv ?? telemetry.otlpEndpoint,
+      samplingRatio: telemetry.samplingRatio,
+      serviceName: telemetry.serviceName,
+    })
     this.done = new Promise((resolveDone) => {
       this.#finish = resolveDone
     })
@@ -106,12 +124,14 @@ export class Engine {
       lagRows: this.#lagRows,
       lagMs: this.#lagMs,
       cursor: cursorToJson(this.#cursor),
+      httpUrl: this.#http?.url,
     }
   }
 
   /** Starts the loop in the background; resolves once the engine runs (or `done` already says why it could not). */
   async start(): Promise<void> {
     this.#state.set('created', 'starting')
+    await this.#startHttp()
     const ready = new Promise<void>((resolveReady) => {
       void this.#run(resolveReady)
     })
@@ -145,6 +165,7 @@ export class Engine {
       } catch (error) {
         const failure = classify(error)
         if (failure === 'fenced') {
+          this.#fenced = true
           this.#log.log(
             'warn',
             `fenced: another instance started with engine id ${this.#engineId} (transactional id tailhouse-${this.#engineId}); this one stops`,
@@ -156,6 +177,7 @@ export class Engine {
           this.#log.log('error', `stopping: ${describeKafkaError(wrapped)}`)
           return this.#close({ reason: 'failed', error: wrapped })
         }
+        this.#metrics.recordRetry(retryReason(error))
         const wait = backoffMs(attempt++)
         this.#log.log('warn', `retrying in ${(wait / 1000).toFixed(1)} s: ${describeKafkaError(error)}`, { attempt })
         // The producer may hold a broken transaction, and a commit that failed on our side may have succeeded on
@@ -277,8 +299,6 @@ export class Engine {
   async #loop(): Promise<void> {
     const { config } = this.#options
     const reader = this.#reader as ChangelogReader
-    const schemas = this.#schemas as SourceSchemas
-    const store = this.#store as OffsetStore
     while (!this.#stopRequested) {
       if (this.#resync) {
         this.#publisher = this.#createPublisher()
@@ -286,6 +306,7 @@ export class Engine {
         await this.#reconcile(brokersFromEnv(config.kafka.brokers))
         this.#resync = false
       }
+      const pollStarted = Date.now()
       const watermark = await this.#watermarks?.watermark(this.#cursor)
       const rows = await reader.read(this.#cursor, { limit: config.engine.batchMaxRows, watermark })
       if (rows.length === 0) {
@@ -297,36 +318,186 @@ export class Engine {
         await this.#sleep(config.engine.pollIntervalMs)
         continue
       }
-      const batch = await buildBatch(rows, this.#cursor, schemas, {
+      await this.#publishBatch(rows, pollStarted)
+      await this.#measureLag(reader, false)
+    }
+  }
+
+  /**
+   * Encodes, publishes and records one batch, traced as a batch span with poll, encode, publish and checkpoint
+   * children; every message carries the publish span's traceparent.
+   */
+  async #publishBatch(rows: ChangelogRow[], pollStarted: number): Promise<void> {
+    const { config } = this.#options
+    const tracer = this.#tracing.tracer
+    const batchSpan = tracer.startSpan(spanNames.batch, {
+      startTime: pollStarted,
+      attributes: { 'tailhouse.engine_id': this.#engineId },
+    })
+    const parent = withSpan(batchSpan)
+    try {
+      tracer
+        .startSpan(
+          spanNames.poll,
+          {
+            kind: SpanKind.CLIENT,
+            startTime: pollStarted,
+            attributes: {
+              'db.system.name': 'clickhouse',
+              'db.namespace': config.capture.database,
+              'db.collection.name': 'changelog',
+              'db.operation.name': 'SELECT',
+              'db.response.returned_rows': rows.length,
+              'tailhouse.payload_bytes': rows.reduce((n, r) => n + r.payload.length, 0),
+            },
+          },
+          parent,
+        )
+        .end()
+
+      const encodeSpan = tracer.startSpan(spanNames.encode, {}, parent)
+      const batch = await buildBatch(rows, this.#cursor, this.#schemas as SourceSchemas, {
         topicTemplate: config.kafka.topicTemplate,
         maxBytes: config.engine.batchMaxBytes,
         onPoisonRow: config.engine.onPoisonRow,
         deadLetterTopic: config.kafka.deadLetterTopic,
+      }).catch((error) => {
+        failSpan(encodeSpan, error)
+        throw error
       })
+      encodeSpan.setAttributes({ 'tailhouse.rows': batch.rows, 'messaging.batch.message_count': batch.messages.length })
+      encodeSpan.end()
       if (batch.firstIngestMicros !== undefined)
         this.#lagMs = Math.max(0, Date.now() - Number(batch.firstIngestMicros / 1000n))
+      batchSpan.setAttributes({
+        'tailhouse.rows': batch.rows,
+        'tailhouse.payload_bytes': batch.payloadBytes,
+        // From a message back to its INSERT: system.query_log WHERE query_id IN (…)
+        'tailhouse.query_ids': [...batch.queryIds].slice(0, 1000),
+        'tailhouse.sources': [...new Set(rows.slice(0, batch.rows).map((r) => r.source))],
+      })
+
       const rowsTotal = this.#rowsTotal + BigInt(batch.rows)
+      const topics = [...new Set(batch.messages.map((m) => m.topic))]
+      const publishSpan = tracer.startSpan(
+        spanNames.publish,
+        {
+          kind: SpanKind.PRODUCER,
+          attributes: {
+            'messaging.system': 'kafka',
+            'messaging.operation.type': 'send',
+            'messaging.operation.name': 'publish',
+            'messaging.destination.name': topics.length === 1 ? (topics[0] as string) : topics.join(','),
+            'messaging.batch.message_count': batch.messages.length,
+            'messaging.kafka.destination.partitions': config.kafka.partitions,
+            'tailhouse.transactional_id':
+              config.kafka.delivery === 'exactly-once' ? transactionalId(this.#engineId) : '',
+            'tailhouse.message_bytes': batch.messages.reduce((n, m) => n + m.value.length, 0),
+          },
+        },
+        parent,
+      )
+      const traceparent = traceparentOf(publishSpan)
+      if (traceparent) {
+        const header = Buffer.from(traceparent)
+        for (const message of batch.messages) message.headers.traceparent = header
+      }
       const publisher = this.#publisher as Publisher
-      const { commitMs } = await publisher.publish(batch.messages, { cursor: batch.cursor, rowsTotal })
+      const { commitMs } = await publisher
+        .publish(batch.messages, { cursor: batch.cursor, rowsTotal })
+        .catch((error) => {
+          failSpan(publishSpan, error)
+          throw error
+        })
+      publishSpan.end()
+
       // Committed: from here on the batch is published whatever happens to this process.
+      const checkpointSpan = tracer.startSpan(spanNames.checkpoint, {}, parent)
       this.#cursor = batch.cursor
       this.#rowsTotal = rowsTotal
       this.#batches += 1
       this.#lastCommitAt = new Date()
-      store.save(this.#engineId, {
+      ;(this.#store as OffsetStore).save(this.#engineId, {
         rows: batch.rows,
         bytes: batch.payloadBytes,
         cursor: batch.cursor,
         committedAt: this.#lastCommitAt,
         commitMs,
       })
+      checkpointSpan.end()
+      batchSpan.end()
+      const rowsBySource = new Map<string, number>()
+      for (const row of rows.slice(0, batch.rows)) rowsBySource.set(row.source, (rowsBySource.get(row.source) ?? 0) + 1)
+      this.#metrics.recordBatch({ rowsBySource, bytes: batch.payloadBytes, commitMs, committedAt: this.#lastCommitAt })
       this.#log.log('debug', 'published batch', {
         rows: batch.rows,
         bytes: batch.payloadBytes,
         commitMs: Math.round(commitMs),
       })
-      await this.#measureLag(reader, false)
+    } catch (error) {
+      failSpan(batchSpan, error)
+      throw error
     }
+  }
+
+  #http: HealthServer | undefined
+  #metricsHandle: MetricsHandle | undefined
+  #metrics: EngineMetrics = noopMetrics
+  #fenced = false
+
+  /** /healthz, /readyz and /metrics, before anything else, so probes answer while the engine starts. */
+  async #startHttp(): Promise<void> {
+    const { telemetry } = this.#options.config
+    if (!telemetry.http) return
+    this.#metricsHandle = createEngineMetrics({ engineId: this.#engineId, lag: () => this.#lagSamples() })
+    this.#metrics = this.#metricsHandle.metrics
+    this.#http = await startHealthServer({
+      host: telemetry.httpHost,
+      port: telemetry.httpPort,
+      liveness: () => {
+        const state = this.#state.state
+        return { alive: state !== 'failed' && state !== 'stopped', detail: state }
+      },
+      readiness: readinessChecks({
+        engine: () => ({ ok: this.#state.state === 'running', detail: this.#state.state }),
+        fenced: () => ({
+          ok: !this.#fenced,
+          detail: this.#fenced ? 'fenced by another instance' : 'holds its transactional id',
+        }),
+        clickhouse: async () => {
+          if (!this.#client) return { ok: false, detail: 'not connected yet' }
+          await this.#client.query({ query: 'SELECT 1', format: 'JSONEachRow' }).then((r) => r.json())
+          return { ok: true, detail: 'answers' }
+        },
+        kafka: async () => {
+          const admin = new Admin({
+            clientId: `${this.#options.config.kafka.clientId}-readiness`,
+            bootstrapBrokers: brokersFromEnv(this.#options.config.kafka.brokers),
+            retries: 0,
+            timeout: 1_000,
+          })
+          try {
+            const metadata = await admin.metadata({ topics: [] })
+            return { ok: metadata.brokers.size > 0, detail: `${metadata.brokers.size} broker(s)` }
+          } finally {
+            await admin.close().catch(() => {})
+          }
+        },
+      }),
+      metrics: this.#metricsHandle.handle,
+    })
+    this.#log.log('info', `serving /healthz, /readyz and /metrics at ${this.#http.url}`)
+  }
+
+  async #lagSamples(): Promise<Array<{ source: string; rows: number; seconds: number }>> {
+    const reader = this.#reader
+    if (!reader || !this.#schemas) return []
+    const now = Date.now()
+    const pending = new Map((await reader.lagBySource(this.#cursor)).map((l) => [l.source, l]))
+    return this.#schemas.sources.map((source) => {
+      const lag = pending.get(source)
+      return { source, rows: lag?.rows ?? 0, seconds: lag ? Math.max(0, (now - lag.oldestMillis) / 1000) : 0 }
+    })
   }
 
   #cursorCheckedAt = 0
@@ -391,6 +562,9 @@ export class Engine {
       this.#state.set(['running', 'starting'], 'stopping')
     void (async () => {
       await this.#resetPublisher()
+      await this.#tracing.shutdown().catch(() => {})
+      await this.#http?.close().catch(() => {})
+      await this.#metricsHandle?.shutdown().catch(() => {})
       this.#store?.close()
       if (this.#ownsClient) await this.#client?.close().catch(() => {})
       this.#state.end(exit.reason === 'failed' ? 'failed' : 'stopped')
@@ -401,4 +575,12 @@ export class Engine {
       this.#finish(exit)
     })()
   }
+}
+
+/** Which dependency a retriable failure came from, for the retries metric. */
+function retryReason(error: unknown): string {
+  if (error instanceof CaptureError) return 'schema'
+  if (error instanceof TailhouseError)
+    return error.code === 'TH_CLICKHOUSE_UNREACHABLE' || error.code === 'TH_CLICKHOUSE_QUERY' ? 'clickhouse' : 'engine'
+  return 'kafka'
 }

@@ -1,4 +1,4 @@
-import { arrayOf, boolean, integer, object, oneOf, optionalString, type Shape, string } from './fields.js'
+import { arrayOf, boolean, integer, object, oneOf, optionalString, ratio, type Shape, string } from './fields.js'
 
 /** `db.table`, both parts plain identifiers or backquote-free names. */
 const tableName = { pattern: /^[^.`\s]+\.[^.`\s]+$/, hint: 'expected db.table' }
@@ -79,12 +79,28 @@ export interface ProtobufConfig {
   enums: 'enum' | 'string'
 }
 
+export interface TelemetryConfig {
+  /** Export a span per batch over OTLP/HTTP. OTLP_ENDPOINT in the environment turns it on. */
+  tracing: boolean
+  /** OTLP/HTTP base URL (spans go to <endpoint>/v1/traces); OTLP_ENDPOINT overrides. */
+  otlpEndpoint: string
+  /** Share of batches traced, 0 to 1. */
+  samplingRatio: number
+  serviceName: string
+  /** Serve /healthz, /readyz and /metrics. */
+  http: boolean
+  httpHost: string
+  /** 0 picks a free port (logged at start). */
+  httpPort: number
+}
+
 export interface TailhouseConfig {
   clickhouse: ClickHouseConfig
   capture: CaptureConfig
   protobuf: ProtobufConfig
   kafka: KafkaConfig
   engine: EngineConfig
+  telemetry: TelemetryConfig
 }
 
 const sourceShape: Shape<SourceConfig> = {
@@ -95,6 +111,16 @@ const sourceShape: Shape<SourceConfig> = {
 
 const hostPort = { pattern: /^[^\s:]+:\d+$/, hint: 'expected host:port' }
 const topicName = { pattern: /^[A-Za-z0-9._{}-]+$/, hint: 'letters, digits, . _ - and {database} {table}' }
+
+export const telemetryDefaults: TelemetryConfig = {
+  tracing: false,
+  otlpEndpoint: 'http://127.0.0.1:4318',
+  samplingRatio: 1,
+  serviceName: 'tailhouse',
+  http: true,
+  httpHost: '127.0.0.1',
+  httpPort: 9464,
+}
 
 export const kafkaDefaults: KafkaConfig = {
   brokers: ['127.0.0.1:9092'],
@@ -235,6 +261,31 @@ export const configShape: Shape<TailhouseConfig> = {
         description: 'undecodable rows',
         default: engineDefaults.onPoisonRow,
         parse: oneOf('stop', 'dead-letter'),
+      },
+    }),
+  },
+  telemetry: {
+    description: 'traces, metrics and health endpoints',
+    default: telemetryDefaults,
+    parse: object<TelemetryConfig>({
+      tracing: { description: 'export spans over OTLP', default: telemetryDefaults.tracing, parse: boolean() },
+      otlpEndpoint: {
+        description: 'OTLP/HTTP base URL',
+        default: telemetryDefaults.otlpEndpoint,
+        parse: string({ pattern: /^https?:\/\/\S+$/, hint: 'expected http(s)://host:port' }),
+      },
+      samplingRatio: {
+        description: 'share of batches traced',
+        default: telemetryDefaults.samplingRatio,
+        parse: ratio(),
+      },
+      serviceName: { description: 'service.name of spans', default: telemetryDefaults.serviceName, parse: string() },
+      http: { description: 'serve /healthz, /readyz, /metrics', default: telemetryDefaults.http, parse: boolean() },
+      httpHost: { description: 'address of the HTTP endpoints', default: telemetryDefaults.httpHost, parse: string() },
+      httpPort: {
+        description: 'port of the HTTP endpoints (0: any free port)',
+        default: telemetryDefaults.httpPort,
+        parse: integer(0, 65_535),
       },
     }),
   },

@@ -64,6 +64,14 @@ export function integer(min: number, max: number) {
   }
 }
 
+export function ratio() {
+  return (value: unknown, key: string): number => {
+    if (typeof value !== 'number' || !(value >= 0 && value <= 1))
+      throw new ConfigError(key, `must be a number from 0 to 1, got ${show(value)}`)
+    return value
+  }
+}
+
 export function boolean() {
   return (value: unknown, key: string): boolean => {
     if (typeof value !== 'boolean') throw new ConfigError(key, `must be true or false, got ${show(value)}`)

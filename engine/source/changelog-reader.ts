@@ -117,4 +117,25 @@ export class ChangelogReader {
     const [row] = await result.json<{ n: string }>()
     return Number(row?.n ?? 0)
   }
+
+  /** Per source: rows after the cursor and the age of the oldest of them, for the lag metrics. */
+  async lagBySource(cursor: Cursor): Promise<Array<{ source: string; rows: number; oldestMillis: number }>> {
+    const partitions = [...cursor.keys()]
+    const result = await this.#client.query({
+      query: `SELECT source, count() AS rows, toString(toUnixTimestamp64Milli(min(ingest_ts))) AS oldest
+              FROM ${this.#table}
+              WHERE NOT has({p:Array(String)}, _partition_id)
+                 OR (_block_number, _block_offset) > (transform(_partition_id, {p:Array(String)}, {b:Array(UInt64)}, toUInt64(0)),
+                                                      transform(_partition_id, {p:Array(String)}, {o:Array(UInt64)}, toUInt64(0)))
+              GROUP BY source`,
+      format: 'JSONEachRow',
+      query_params: {
+        p: partitions,
+        b: partitions.map((p) => cursor.get(p)?.blockNumber ?? 0n),
+        o: partitions.map((p) => cursor.get(p)?.blockOffset ?? 0n),
+      },
+    })
+    const rows = await result.json<{ source: string; rows: string; oldest: string }>()
+    return rows.map((r) => ({ source: r.source, rows: Number(r.rows), oldestMillis: Number(r.oldest) }))
+  }
 }

@@ -15,7 +15,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { Consumer, FetchIsolationLevels } from '@platformatic/kafka'
 import { createClickHouse } from '../../engine/clickhouse/client-factory.js'
-import { engineDefaults, kafkaDefaults, type TailhouseConfig } from '../../engine/config/config.js'
+import { engineDefaults, kafkaDefaults, type TailhouseConfig, telemetryDefaults } from '../../engine/config/config.js'
 import { readToEnd } from '../../engine/kafka/read-to-end.js'
 import { stderrLogger } from '../../engine/log.js'
 import { migrate } from '../../engine/migrate.js'
@@ -60,6 +60,7 @@ try {
       topicTemplate: `${run}.{database}.{table}`,
       checkpointTopic: `${run}.checkpoints`,
     },
+    telemetry: { ...telemetryDefaults, httpPort: 0 },
     engine: { ...engineDefaults, id: run, offsetsPath: join(runDir, 'offsets.sqlite'), pollIntervalMs: 20 },
   }
   await client.command({ query: 'CREATE DATABASE IF NOT EXISTS shop' })

@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, inject, it } from 'vitest'
-import { engineDefaults, kafkaDefaults, type TailhouseConfig } from '../../engine/config/config.js'
+import { engineDefaults, kafkaDefaults, type TailhouseConfig, telemetryDefaults } from '../../engine/config/config.js'
 import { packageRoot } from '../../engine/package-root.js'
 import { readTopic } from '../helpers/engine.js'
 import { uniqueName } from '../helpers/names.js'
@@ -84,6 +84,7 @@ describe('exactly once under crashes', () => {
         partitions: 4,
         checkpointTopic: `${run}.checkpoints`,
       },
+      telemetry: { ...telemetryDefaults, httpPort: 0 },
       engine: {
         ...engineDefaults,
         id: run,

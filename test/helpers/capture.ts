@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ClickHouseClient } from '@clickhouse/client'
 import { readRegistry } from '../../engine/capture/registry.js'
-import { engineDefaults, kafkaDefaults, type SourceConfig, type TailhouseConfig } from '../../engine/config/config.js'
+import {
+  engineDefaults,
+  kafkaDefaults,
+  type SourceConfig,
+  type TailhouseConfig,
+  telemetryDefaults,
+} from '../../engine/config/config.js'
 import { createRowDecoder } from '../../engine/encoding/rowbinary-decoder.js'
 import { type MigrateOptions, migrate } from '../../engine/migrate.js'
 import { toCapturedColumn } from '../../engine/schema/parse-clickhouse-type.js'
@@ -46,6 +52,8 @@ export async function captureFixture(
     protobuf: { schemasDir, timestamps: 'timestamp', enums: 'enum' },
     kafka: kafkaDefaults,
     engine: engineDefaults,
+    // Tests run many engines at once: no fixed port.
+    telemetry: { ...telemetryDefaults, httpPort: 0 },
   }
   return {
     client,

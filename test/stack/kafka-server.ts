@@ -19,6 +19,10 @@ export interface KafkaServer {
   /** `127.0.0.1:<port>` */
   bootstrap: string
   stop(): Promise<void>
+  /** Stops the broker, keeping its port and data (to test what happens while Kafka is down). */
+  pause(): Promise<void>
+  /** Starts it again on the same port and data, and waits until it answers. */
+  resume(): Promise<void>
 }
 
 /**
@@ -46,23 +50,39 @@ export async function startKafka(runDir: string): Promise<KafkaServer> {
     command: 'java',
     args: [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', config, '--ignore-formatted'],
   })
-  progress('kafka', `starting Kafka ${kafkaVersion} on 127.0.0.1:${port}`)
-  const service = ServiceProcess.start({
-    name: 'kafka',
-    command: 'java',
-    args: [...jvm, 'kafka.Kafka', config],
-    logFile: join(home, 'kafka.log'),
-  })
   const bootstrap = `127.0.0.1:${port}`
+  const launch = async () => {
+    progress('kafka', `starting Kafka ${kafkaVersion} on ${bootstrap}`)
+    const broker = ServiceProcess.start({
+      name: 'kafka',
+      command: 'java',
+      args: [...jvm, 'kafka.Kafka', config],
+      logFile: join(home, 'kafka.log'),
+    })
+    try {
+      await waitUntilHealthy(broker, () => answersMetadata(bootstrap), 90_000)
+    } catch (error) {
+      await broker.stop(2_000)
+      throw error
+    }
+    return broker
+  }
+  let service = await launch()
   try {
-    await waitUntilHealthy(service, () => answersMetadata(bootstrap), 90_000)
     await warmUp(bootstrap)
   } catch (error) {
     await service.stop(2_000)
     throw error
   }
   progress('kafka', `ready at ${bootstrap} in ${seconds(started)}`)
-  return { bootstrap, stop: () => service.stop() }
+  return {
+    bootstrap,
+    stop: () => service.stop(),
+    pause: () => service.stop(),
+    resume: async () => {
+      service = await launch()
+    },
+  }
 }
 
 function serverProperties(port: number, controllerPort: number, dataDir: string): string {
