@@ -66,7 +66,11 @@ export function withSpan(span: Span): Context {
 export function traceparentOf(span: Span): string | undefined {
   if (!span.isRecording()) return undefined
   const carrier: Record<string, string> = {}
-  w3c.inject(withSpan(span), carrier, { set: (c, k, v) => void (c[k] = v) })
+  w3c.inject(withSpan(span), carrier, {
+    set: (c, k, v) => {
+      c[k] = v
+    },
+  })
   return carrier.traceparent
 }
 
