@@ -1,5 +1,5 @@
 import { Consumer, FetchIsolationLevels, ListOffsetTimestamps } from '@platformatic/kafka'
-import { type CommittedRecord, committedRecords, type FetchedBatch, nextOffset } from './committed-filter.js'
+import { CommittedByMarkers, type CommittedRecord, type FetchedBatch, nextOffset } from './committed-filter.js'
 
 export interface ReadToEndOptions {
   bootstrapBrokers: string[]
@@ -24,29 +24,37 @@ export interface TopicRecord extends CommittedRecord {
  */
 export async function readToEnd(options: ReadToEndOptions): Promise<TopicRecord[]> {
   const committed = options.isolation === 'committed'
-  const isolationLevel = committed ? FetchIsolationLevels.READ_COMMITTED : FetchIsolationLevels.READ_UNCOMMITTED
   const consumer = new Consumer({
     clientId: options.clientId,
     groupId: `${options.clientId}-reader-${process.pid}-${Date.now()}`,
     bootstrapBrokers: options.bootstrapBrokers,
-    isolationLevel,
   })
   const deadline = Date.now() + (options.timeoutMs ?? 60_000)
   try {
-    const ends = (await consumer.listOffsets({ topics: [options.topic], isolationLevel })).get(options.topic) ?? []
-    const starts =
-      (await consumer.listOffsets({ topics: [options.topic], timestamp: ListOffsetTimestamps.EARLIEST })).get(
-        options.topic,
-      ) ?? []
+    const list = async (isolationLevel: number, timestamp?: bigint) =>
+      (
+        await consumer.listOffsets({
+          topics: [options.topic],
+          isolationLevel,
+          ...(timestamp === undefined ? {} : { timestamp }),
+        })
+      ).get(options.topic) ?? []
+    // The last stable offset first: every transaction below it is decided, its marker at or below the high
+    // watermark read next.
+    const stable = await list(FetchIsolationLevels.READ_COMMITTED)
+    const highWatermarks = await list(FetchIsolationLevels.READ_UNCOMMITTED)
+    const starts = await list(FetchIsolationLevels.READ_UNCOMMITTED, ListOffsetTimestamps.EARLIEST)
     const metadata = await consumer.metadata({ topics: [options.topic] })
     const topic = metadata.topics.get(options.topic)
     if (!topic) throw new Error(`topic ${options.topic} does not exist`)
     const out: TopicRecord[] = []
-    for (const [partition, end] of ends.entries()) {
+    for (const [partition, highWatermark] of highWatermarks.entries()) {
+      const end = committed ? (stable[partition] ?? 0n) : highWatermark
       let offset = starts[partition] ?? 0n
-      while (offset < end) {
+      const filter = new CommittedByMarkers(offset)
+      while (offset < highWatermark) {
         if (Date.now() > deadline)
-          throw new Error(`reading ${options.topic}/${partition} to ${end} timed out at ${offset}`)
+          throw new Error(`reading ${options.topic}/${partition} to ${highWatermark} timed out at ${offset}`)
         const response = await consumer.fetch({
           node: topic.partitions[partition]?.leader ?? 0,
           topics: [
@@ -63,7 +71,8 @@ export async function readToEnd(options: ReadToEndOptions): Promise<TopicRecord[
               ],
             },
           ],
-          isolationLevel,
+          // Uncommitted on purpose: the client's own read_committed filtering is wrong (committed-filter.ts).
+          isolationLevel: FetchIsolationLevels.READ_UNCOMMITTED,
           maxWaitTime: 100,
           minBytes: 1,
           maxBytes: 16 << 20,
@@ -73,16 +82,16 @@ export async function readToEnd(options: ReadToEndOptions): Promise<TopicRecord[
         if (data.errorCode !== 0)
           throw new Error(`fetching ${options.topic}/${partition} failed with Kafka error ${data.errorCode}`)
         const batches = (data.records ?? []) as unknown as FetchedBatch[]
-        const records = committed
-          ? committedRecords(batches, data.abortedTransactions, offset)
-          : committedRecords(
-              batches.filter((b) => !(b.attributes & (1 << 5))),
-              [],
-              offset,
-            )
-        for (const record of records) if (record.offset < end) out.push({ ...record, partition })
+        if (committed) filter.push(batches)
+        else
+          filter.push(
+            batches
+              .filter((b) => !(b.attributes & (1 << 5)))
+              .map((b) => ({ ...b, attributes: b.attributes & ~(1 << 4) })),
+          )
         offset = nextOffset(batches, offset)
       }
+      for (const record of filter.finish(end)) out.push({ ...record, partition })
     }
     return out
   } finally {

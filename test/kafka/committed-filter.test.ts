@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { committedRecords, type FetchedBatch, nextOffset } from '../../engine/kafka/committed-filter.js'
+import { CommittedByMarkers, type FetchedBatch, nextOffset } from '../../engine/kafka/committed-filter.js'
 
 const transactional = 1 << 4
 const control = 1 << 5
@@ -26,45 +26,80 @@ function marker(producerId: bigint, offset: bigint, type: 'abort' | 'commit'): F
   }
 }
 
-const values = (batches: FetchedBatch[], aborted: Array<{ producerId: bigint; firstOffset: bigint }>, from = 0n) =>
-  committedRecords(batches, aborted, from).map((r) => r.value?.toString())
+function committed(fetches: FetchedBatch[][], lastStable: bigint, from = 0n): string[] {
+  const filter = new CommittedByMarkers(from)
+  for (const batches of fetches) filter.push(batches)
+  return filter.finish(lastStable).map((r) => r.value?.toString() ?? '')
+}
 
-describe('read_committed filtering', () => {
-  it('keeps committed transactions and drops aborted ones, markers never delivered', () => {
+describe('read_committed by transaction markers', () => {
+  it('keeps committed transactions and drops aborted ones; markers are never records', () => {
     const batches = [
       data(1n, 0n, ['a', 'b']),
       marker(1n, 2n, 'commit'),
       data(1n, 3n, ['x']),
       marker(1n, 4n, 'abort'),
       data(1n, 5n, ['c']),
+      marker(1n, 6n, 'commit'),
     ]
-    expect(values(batches, [{ producerId: 1n, firstOffset: 3n }])).toEqual(['a', 'b', 'c'])
+    expect(committed([batches], 7n)).toEqual(['a', 'b', 'c'])
   })
 
-  it('drops an aborted transaction whose abort marker is not in this fetch (the client library keeps these)', () => {
-    const batches = [data(7n, 10n, ['aborted-1']), data(8n, 11n, ['other'], 0), data(7n, 12n, ['aborted-2'])]
-    expect(values(batches, [{ producerId: 7n, firstOffset: 10n }])).toEqual(['other'])
+  it('keeps committed transactions between two aborts of one producer id (the client library drops them)', () => {
+    // One transactional id across restarts: aborted at 0, committed 2..5, an epoch-bump ABORT marker at 6.
+    const batches = [
+      data(5n, 0n, ['killed']),
+      marker(5n, 1n, 'abort'),
+      data(5n, 2n, ['c1']),
+      marker(5n, 3n, 'commit'),
+      data(5n, 4n, ['c2']),
+      marker(5n, 5n, 'commit'),
+      marker(5n, 6n, 'abort'),
+      data(5n, 7n, ['c3']),
+      marker(5n, 8n, 'commit'),
+    ]
+    expect(committed([batches], 9n)).toEqual(['c1', 'c2', 'c3'])
   })
 
-  it('drops the rest of an aborted transaction that began in an earlier fetch', () => {
-    const batches = [data(7n, 20n, ['aborted-tail']), marker(7n, 21n, 'abort'), data(7n, 22n, ['next-committed'])]
-    expect(values(batches, [{ producerId: 7n, firstOffset: 15n }])).toEqual(['next-committed'])
+  it('decides a transaction whose marker comes in a later fetch', () => {
+    expect(
+      committed(
+        [[data(7n, 10n, ['t1'])], [data(8n, 11n, ['plain'], 0), data(7n, 12n, ['t2'])], [marker(7n, 13n, 'abort')]],
+        14n,
+        10n,
+      ),
+    ).toEqual(['plain'])
+    expect(
+      committed([[data(7n, 10n, ['t1'])], [data(7n, 11n, ['t2'])], [marker(7n, 12n, 'commit')]], 13n, 10n),
+    ).toEqual(['t1', 't2'])
   })
 
-  it('interleaves producers: only the aborted producer is dropped', () => {
+  it('interleaves producers and returns offset order', () => {
     const batches = [
       data(1n, 0n, ['p1-a']),
       data(2n, 1n, ['p2-a']),
-      marker(1n, 2n, 'abort'),
+      marker(2n, 2n, 'commit'),
       data(2n, 3n, ['p2-b']),
-      marker(2n, 4n, 'commit'),
+      marker(1n, 4n, 'commit'),
+      marker(2n, 5n, 'commit'),
     ]
-    expect(values(batches, [{ producerId: 1n, firstOffset: 0n }])).toEqual(['p2-a', 'p2-b'])
+    expect(committed([batches], 6n)).toEqual(['p1-a', 'p2-a', 'p2-b'])
+  })
+
+  it('shows nothing at or above the last stable offset, and nothing of an open transaction', () => {
+    const batches = [
+      data(1n, 0n, ['a']),
+      marker(1n, 1n, 'commit'),
+      data(2n, 2n, ['open']),
+      data(3n, 3n, ['later']),
+      marker(3n, 4n, 'commit'),
+    ]
+    expect(committed([batches], 2n)).toEqual(['a'])
   })
 
   it('skips records before the requested offset and moves past control batches', () => {
     const batches = [data(1n, 0n, ['a', 'b', 'c']), marker(1n, 3n, 'commit')]
-    expect(values(batches, [], 2n)).toEqual(['c'])
+    expect(committed([batches], 4n, 2n)).toEqual(['c'])
     expect(nextOffset(batches, 0n)).toBe(4n)
     expect(nextOffset([], 9n)).toBe(9n)
   })
