@@ -21,7 +21,7 @@ import { backoffMs, classify } from './retry.js'
 import { buildBatch } from './sink/batch-builder.js'
 import { createPublisher, type Publisher, transactionalId } from './sink/publisher.js'
 import { ChangelogReader, type ChangelogRow } from './source/changelog-reader.js'
-import { type Cursor, type CursorJson, cursorToJson, describeCursor, sameCursor } from './source/cursor.js'
+import { type Cursor, type CursorJson, compareCursors, cursorToJson, describeCursor } from './source/cursor.js'
 import { checkCursor } from './source/regression-check.js'
 import { ReplicatedWatermarkSource } from './source/replicated-watermark-source.js'
 import { SourceSchemas } from './source/source-schemas.js'
@@ -230,6 +230,7 @@ export class Engine {
     ]
     const created = await ensureTopics(brokers, config.kafka.clientId, topics)
     if (created.length > 0) this.#log.log('info', `created topics ${created.join(', ')}`)
+    for (const topic of topics) this.#knownTopics.add(topic.name)
     this.#store ??= new SqliteOffsetStore(resolve(this.#options.configDir ?? process.cwd(), config.engine.offsetsPath))
     // Fence first, then read the checkpoint (the order of Kafka Connect's exactly-once source, KIP-618): a commit
     // returns once prepared and its markers land afterwards, so a checkpoint read before init() could miss the
@@ -279,11 +280,27 @@ export class Engine {
       this.#cursor = local
       return
     }
+    const relation = compareCursors(local, committed.cursor)
+    if (relation === 'ahead') {
+      // SQLite records a batch only after its commit returned, and a returned commit is final in Kafka: a
+      // checkpoint read behind SQLite missed committed checkpoints, and publishing from it would repeat rows.
+      const later = store
+        .history(this.#engineId, 10_000)
+        .filter((b) => compareCursors(b.cursor, committed.cursor) === 'ahead')
+      this.#cursor = local
+      this.#rowsTotal = BigInt(committed.checkpoint.rowsTotal) + BigInt(later.reduce((n, b) => n + b.rows, 0))
+      this.#log.log(
+        'warn',
+        `reconciled: the checkpoint read (${describeCursor(committed.cursor)}) is behind SQLite (${describeCursor(local)}), ` +
+          'which records only committed batches: resuming from SQLite',
+      )
+      return
+    }
     this.#cursor = committed.cursor
     this.#rowsTotal = BigInt(committed.checkpoint.rowsTotal)
-    if (!sameCursor(local, committed.cursor)) {
+    if (relation !== 'same') {
       this.#log.log(
-        'info',
+        relation === 'diverged' ? 'warn' : 'info',
         `reconciled: the committed checkpoint (${describeCursor(committed.cursor)}) wins over SQLite (${describeCursor(local)})`,
       )
       store.save(this.#engineId, {
@@ -379,6 +396,7 @@ export class Engine {
 
       const rowsTotal = this.#rowsTotal + BigInt(batch.rows)
       const topics = [...new Set(batch.messages.map((m) => m.topic))]
+      await this.#ensureTopics(topics)
       const publishSpan = tracer.startSpan(
         spanNames.publish,
         {
@@ -438,6 +456,22 @@ export class Engine {
       failSpan(batchSpan, error)
       throw error
     }
+  }
+
+  /** Topics known to exist: created at start, or later for a source captured while the engine runs. */
+  readonly #knownTopics = new Set<string>()
+
+  async #ensureTopics(topics: string[]): Promise<void> {
+    const unknown = topics.filter((t) => !this.#knownTopics.has(t))
+    if (unknown.length === 0) return
+    const { kafka } = this.#options.config
+    const created = await ensureTopics(
+      brokersFromEnv(kafka.brokers),
+      kafka.clientId,
+      unknown.map((name) => ({ name, partitions: kafka.partitions, replicationFactor: kafka.replicationFactor })),
+    )
+    if (created.length > 0) this.#log.log('info', `created topics ${created.join(', ')}`)
+    for (const topic of unknown) this.#knownTopics.add(topic)
   }
 
   #http: HealthServer | undefined

@@ -38,3 +38,22 @@ export function describeCursor(cursor: Cursor): string {
     .map(([p, { blockNumber, blockOffset }]) => `${p}:${blockNumber}/${blockOffset}`)
     .join(', ')
 }
+
+/**
+ * How cursor `a` stands to `b`: both come from one sequence of batches, so one normally contains the other.
+ * ahead: `a` is at or past `b` in every partition of `b` and differs; diverged: neither contains the other.
+ */
+export function compareCursors(a: Cursor, b: Cursor): 'same' | 'ahead' | 'behind' | 'diverged' {
+  if (sameCursor(a, b)) return 'same'
+  const atOrPast = (x: Cursor, y: Cursor) =>
+    [...y].every(([partition, p]) => {
+      const q = x.get(partition)
+      return (
+        q !== undefined &&
+        (q.blockNumber > p.blockNumber || (q.blockNumber === p.blockNumber && q.blockOffset >= p.blockOffset))
+      )
+    })
+  if (atOrPast(a, b)) return 'ahead'
+  if (atOrPast(b, a)) return 'behind'
+  return 'diverged'
+}

@@ -10,7 +10,7 @@
  *   npm run demo -- --seconds 60 --rate 10000
  *   npm run demo -- --rate max                # as fast as INSERTs go: throughput
  */
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { Consumer, FetchIsolationLevels } from '@platformatic/kafka'
@@ -34,7 +34,9 @@ if (!(seconds > 0) || !(rate > 0)) {
 }
 
 const run = `demo-${Date.now().toString(36)}`
-const runDir = mkdtempSync(join(repoRoot, '.tailhouse', `${run}-`).replace(/-$/, '') || join(repoRoot, '.tailhouse'))
+// Each run gets its own embedded ClickHouse directory, removed at the end (.tailhouse/ is git-ignored).
+mkdirSync(join(repoRoot, '.tailhouse'), { recursive: true })
+const runDir = mkdtempSync(join(repoRoot, '.tailhouse', `${run}-`))
 const stack = await startStack()
 let exitCode = 1
 try {

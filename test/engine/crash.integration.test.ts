@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { Consumer, FetchIsolationLevels } from '@platformatic/kafka'
 import { describe, expect, inject, it } from 'vitest'
 import { engineDefaults, kafkaDefaults, type TailhouseConfig, telemetryDefaults } from '../../engine/config/config.js'
 import { packageRoot } from '../../engine/package-root.js'
@@ -34,13 +35,14 @@ function runToEnd(mode: string, env: NodeJS.ProcessEnv): Promise<string> {
  * Starts the workload and SIGKILLs it: `at` milliseconds after READY, or, with `insideTransaction`, the moment the
  * engine logs that it has sent its Nth batch and is committing it (a transaction open on the broker).
  */
-function runAndKill(env: NodeJS.ProcessEnv, at: number, insideTransaction: boolean): Promise<void> {
+function runAndKill(env: NodeJS.ProcessEnv, at: number, insideTransaction: boolean, logFile: string): Promise<void> {
   return new Promise((resolveRun, reject) => {
     const child = app('workload', { ...env, TH_LOG_LEVEL: 'debug' })
     let err = ''
     let sent = 0
     const batchesBeforeKill = 1 + (at % 7)
     child.stderr?.on('data', (d: Buffer) => {
+      appendFileSync(logFile, d)
       err = (err + d).slice(-4000)
       if (insideTransaction) {
         sent += d.toString().split('batch sent, committing').length - 1
@@ -55,6 +57,28 @@ function runAndKill(env: NodeJS.ProcessEnv, at: number, insideTransaction: boole
       else reject(new Error(`workload ended by itself (${code}) before the kill: ${err}`))
     })
   })
+}
+
+/** True when some partition of `topic` has an undecided transaction: its last stable offset is below its end. */
+async function transactionOpen(bootstrap: string, topic: string): Promise<boolean> {
+  const consumer = new Consumer({
+    clientId: 'tailhouse-test',
+    groupId: uniqueName('lso'),
+    bootstrapBrokers: [bootstrap],
+  })
+  try {
+    const stable =
+      (await consumer.listOffsets({ topics: [topic], isolationLevel: FetchIsolationLevels.READ_COMMITTED })).get(
+        topic,
+      ) ?? []
+    const end =
+      (await consumer.listOffsets({ topics: [topic], isolationLevel: FetchIsolationLevels.READ_UNCOMMITTED })).get(
+        topic,
+      ) ?? []
+    return end.some((e, p) => (stable[p] ?? 0n) < e)
+  } finally {
+    await consumer.close()
+  }
 }
 
 describe('exactly once under crashes', () => {
@@ -99,11 +123,28 @@ describe('exactly once under crashes', () => {
       TH_DATA_DIR: mkdtempSync(join(tmpdir(), 'tailhouse-crash-ch-')),
     }
     await runToEnd('setup', env)
-    for (let i = 0; i < kills; i++) await runAndKill(env, 200 + Math.floor(Math.random() * 1800), i % 2 === 1)
+    // Each run's log is kept: on a failure, they show which cursor each instance resumed from.
+    const logDir = mkdtempSync(join(tmpdir(), 'tailhouse-crash-logs-'))
+    // Half the kills land right after a batch was sent, before its commit. One proves itself when the killed
+    // instance left a transaction open (last stable offset below the high watermark); kill on until 3 did.
+    const topic = `${run}.events`
+    let openAtKill = 0
+    let runs = 0
+    while (runs < kills || (openAtKill < 3 && runs < kills * 3)) {
+      const inside = runs % 2 === 1
+      await runAndKill(
+        env,
+        200 + Math.floor(Math.random() * 1800),
+        inside,
+        join(logDir, `run-${String(runs).padStart(2, '0')}.log`),
+      )
+      if (inside && (await transactionOpen(kafkaBootstrap, topic))) openAtKill += 1
+      runs += 1
+    }
+    expect(openAtKill, `kills that left a transaction open, of ${runs}`).toBeGreaterThanOrEqual(3)
     const changelog = JSON.parse(await runToEnd('drain', env)) as string[]
     expect(changelog.length).toBeGreaterThan(kills * 20)
 
-    const topic = `${run}.events`
     const committed = await readTopic(kafkaBootstrap, topic, 'committed')
     const cursors = committed.map((m) => m.headers['tailhouse.cursor'])
     // Exactly once: the committed messages are the changelog's rows, each once.
@@ -112,6 +153,19 @@ describe('exactly once under crashes', () => {
     expect(
       missing.length,
       `unpublished changelog rows, first: ${missing.slice(0, 5).join(' ')} last: ${missing.slice(-3).join(' ')}`,
+    ).toBe(0)
+    const copies = new Map<string, string[]>()
+    for (const m of committed) {
+      const c = m.headers['tailhouse.cursor'] as string
+      copies.set(c, [...(copies.get(c) ?? []), `p${m.partition}@${m.offset} by ${m.producer}`])
+    }
+    const twice = [...copies].filter(([, where]) => where.length > 1)
+    expect(
+      twice.length,
+      `rows published twice, e.g. ${twice
+        .slice(0, 3)
+        .map(([c, w]) => `${c}: ${w.join(' and ')}`)
+        .join('; ')}`,
     ).toBe(0)
     expect(cursors.length).toBe(changelog.length)
     expect(new Set(cursors)).toEqual(new Set(changelog))
@@ -125,10 +179,14 @@ describe('exactly once under crashes', () => {
     }
     expect(byKey.size).toBe(13)
     for (const [, order] of byKey) expect(order).toEqual([...order].sort((a, b) => a - b))
-    // Some kills landed inside an open transaction: their sends are in the log, visible only read_uncommitted.
+    // The aborted sends of those kills are in the log, visible only read_uncommitted.
     const everything = await readTopic(kafkaBootstrap, topic, 'uncommitted')
+    const staleReads = readdirSync(logDir).filter((f) =>
+      readFileSync(join(logDir, f), 'utf8').includes('is behind SQLite'),
+    ).length
     process.stderr.write(
-      `crash test: ${changelog.length} changelog rows, ${committed.length} committed, ${everything.length} uncommitted\n`,
+      `crash test: ${runs} kills (${openAtKill} with a transaction open), ${changelog.length} changelog rows, ` +
+        `${committed.length} committed, ${everything.length} uncommitted, ${staleReads} stale checkpoint read(s)\n`,
     )
     expect(everything.length).toBeGreaterThan(committed.length)
   }, 600_000)

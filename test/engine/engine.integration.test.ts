@@ -161,6 +161,23 @@ describe('engine: changelog to Kafka', () => {
     expect((exit as { error: Error }).error.message).toMatch(/--reset-partition/)
   })
 
+  it('publishes a source captured while it runs, creating its topic', async () => {
+    const f = await engineFixture((db) => [{ table: `${db}.a`, exclude: [] }])
+    for (const t of ['a', 'b']) {
+      await f.client.command({ query: `CREATE TABLE ${f.sourceDb}.${t} (id UInt64) ENGINE = MergeTree ORDER BY id` })
+    }
+    await f.migrate()
+    await f.client.command({ query: `INSERT INTO ${f.sourceDb}.a VALUES (1)` })
+    const engine = await startEngine({ config: f.config, client: f.client, logger: testLogger() })
+    await waitFor('a published', () => engine.status().rowsPublished === 1n)
+    f.config.capture.sources.push({ table: `${f.sourceDb}.b`, exclude: [] })
+    expect((await f.migrate()).sources[1]).toMatchObject({ action: 'captured' })
+    await f.client.command({ query: `INSERT INTO ${f.sourceDb}.b VALUES (2)` })
+    await waitFor('b published', () => engine.status().rowsPublished === 2n)
+    await engine.stop()
+    expect(await readTopic(f.kafkaBootstrap, f.topic('b'))).toHaveLength(1)
+  })
+
   it('at-least-once: publishes without transactions, SQLite holds the cursor, a restart resumes after it', async () => {
     const f = await engineFixture((db) => [{ table: `${db}.t`, exclude: [] }], {}, { delivery: 'at-least-once' })
     await f.client.command({ query: `CREATE TABLE ${f.sourceDb}.t (id UInt64) ENGINE = MergeTree ORDER BY id` })

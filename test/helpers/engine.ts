@@ -40,6 +40,8 @@ export async function engineFixture(
 export interface ConsumedMessage {
   partition: number
   offset: bigint
+  /** producer id / epoch of the batch that holds it */
+  producer: string
   key: string | undefined
   headers: Record<string, string>
   value: Buffer
@@ -55,6 +57,7 @@ export async function readTopic(
   return records.map((r) => ({
     partition: r.partition,
     offset: r.offset,
+    producer: r.producer,
     key: r.key?.toString(),
     headers: Object.fromEntries(r.headers.map(([k, v]) => [k?.toString() ?? '', v?.toString() ?? ''])),
     value: r.value ?? Buffer.alloc(0),
