@@ -352,6 +352,8 @@ export class Engine {
       attributes: { 'tailhouse.engine_id': this.#engineId },
     })
     const parent = withSpan(batchSpan)
+    // Attributes that cost a pass over the batch are computed only for a recorded (enabled, sampled) trace.
+    const traced = batchSpan.isRecording()
     try {
       tracer
         .startSpan(
@@ -365,7 +367,7 @@ export class Engine {
               'db.collection.name': 'changelog',
               'db.operation.name': 'SELECT',
               'db.response.returned_rows': rows.length,
-              'tailhouse.payload_bytes': rows.reduce((n, r) => n + r.payload.length, 0),
+              ...(traced ? { 'tailhouse.payload_bytes': rows.reduce((n, r) => n + r.payload.length, 0) } : {}),
             },
           },
           parent,
@@ -386,13 +388,15 @@ export class Engine {
       encodeSpan.end()
       if (batch.firstIngestMicros !== undefined)
         this.#lagMs = Math.max(0, Date.now() - Number(batch.firstIngestMicros / 1000n))
-      batchSpan.setAttributes({
-        'tailhouse.rows': batch.rows,
-        'tailhouse.payload_bytes': batch.payloadBytes,
-        // From a message back to its INSERT: system.query_log WHERE query_id IN (…)
-        'tailhouse.query_ids': [...batch.queryIds].slice(0, 1000),
-        'tailhouse.sources': [...new Set(rows.slice(0, batch.rows).map((r) => r.source))],
-      })
+      if (traced) {
+        batchSpan.setAttributes({
+          'tailhouse.rows': batch.rows,
+          'tailhouse.payload_bytes': batch.payloadBytes,
+          // From a message back to its INSERT: system.query_log WHERE query_id IN (…)
+          'tailhouse.query_ids': [...batch.queryIds].slice(0, 1000),
+          'tailhouse.sources': [...new Set(rows.slice(0, batch.rows).map((r) => r.source))],
+        })
+      }
 
       const rowsTotal = this.#rowsTotal + BigInt(batch.rows)
       const topics = [...new Set(batch.messages.map((m) => m.topic))]
@@ -410,7 +414,7 @@ export class Engine {
             'messaging.kafka.destination.partitions': config.kafka.partitions,
             'tailhouse.transactional_id':
               config.kafka.delivery === 'exactly-once' ? transactionalId(this.#engineId) : '',
-            'tailhouse.message_bytes': batch.messages.reduce((n, m) => n + m.value.length, 0),
+            ...(traced ? { 'tailhouse.message_bytes': batch.messages.reduce((n, m) => n + m.value.length, 0) } : {}),
           },
         },
         parent,
@@ -444,9 +448,19 @@ export class Engine {
       })
       checkpointSpan.end()
       batchSpan.end()
-      const rowsBySource = new Map<string, number>()
-      for (const row of rows.slice(0, batch.rows)) rowsBySource.set(row.source, (rowsBySource.get(row.source) ?? 0) + 1)
-      this.#metrics.recordBatch({ rowsBySource, bytes: batch.payloadBytes, commitMs, committedAt: this.#lastCommitAt })
+      if (this.#metricsHandle) {
+        const rowsBySource = new Map<string, number>()
+        for (let i = 0; i < batch.rows; i++) {
+          const source = (rows[i] as ChangelogRow).source
+          rowsBySource.set(source, (rowsBySource.get(source) ?? 0) + 1)
+        }
+        this.#metrics.recordBatch({
+          rowsBySource,
+          bytes: batch.payloadBytes,
+          commitMs,
+          committedAt: this.#lastCommitAt,
+        })
+      }
       this.#log.log('debug', 'published batch', {
         rows: batch.rows,
         bytes: batch.payloadBytes,

@@ -60,7 +60,7 @@ export async function buildBatch(
     if (consumed > 0 && payloadBytes + row.payload.length > options.maxBytes) break
     const headers = rowHeaders(row)
     try {
-      const schema = await schemas.get(row.source, row.fingerprint)
+      const schema = schemas.cached(row.source, row.fingerprint) ?? (await schemas.get(row.source, row.fingerprint))
       const values = schema.decode(row.payload)
       const value = schema.encoder.encode(
         {

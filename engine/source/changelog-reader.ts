@@ -31,6 +31,23 @@ export interface ReadOptions {
   watermark?: Map<string, bigint>
 }
 
+/**
+ * Rows after the cursor: in a partition the cursor knows, past its (block number, block offset); in any other
+ * partition, all of them. Parameters from {@link cursorParams}.
+ */
+const afterCursor = `NOT has({p:Array(String)}, _partition_id)
+  OR (_block_number, _block_offset) > (transform(_partition_id, {p:Array(String)}, {b:Array(UInt64)}, toUInt64(0)),
+                                       transform(_partition_id, {p:Array(String)}, {o:Array(UInt64)}, toUInt64(0)))`
+
+function cursorParams(cursor: Cursor) {
+  const partitions = [...cursor.keys()]
+  return {
+    p: partitions,
+    b: partitions.map((p) => cursor.get(p)?.blockNumber ?? 0n),
+    o: partitions.map((p) => cursor.get(p)?.blockOffset ?? 0n),
+  }
+}
+
 type WireRow = [string, string, string, string, string, number, string, string, string, string]
 
 /**
@@ -50,7 +67,6 @@ export class ChangelogReader {
   }
 
   async read(cursor: Cursor, options: ReadOptions): Promise<ChangelogRow[]> {
-    const partitions = [...cursor.keys()]
     const watermark = options.watermark
     const bound = watermark
       ? 'AND toInt64(_block_number) <= transform(_partition_id, {wp:Array(String)}, {wb:Array(Int64)}, toInt64(-1))'
@@ -62,9 +78,7 @@ export class ChangelogReader {
       SELECT _partition_id, toString(_block_number), toString(_block_offset), source, toString(op), schema_version,
              toString(schema_fingerprint), query_id, toString(toUnixTimestamp64Micro(ingest_ts)), base64Encode(payload)
       FROM ${this.#table}
-      WHERE (NOT has({p:Array(String)}, _partition_id)
-             OR (_block_number, _block_offset) > (transform(_partition_id, {p:Array(String)}, {b:Array(UInt64)}, toUInt64(0)),
-                                                  transform(_partition_id, {p:Array(String)}, {o:Array(UInt64)}, toUInt64(0))))
+      WHERE (${afterCursor})
         ${bound}
       ORDER BY ${order}
       LIMIT {limit:UInt32}`
@@ -73,9 +87,7 @@ export class ChangelogReader {
         query,
         format: 'JSONCompactEachRow',
         query_params: {
-          p: partitions,
-          b: partitions.map((p) => cursor.get(p)?.blockNumber ?? 0n),
-          o: partitions.map((p) => cursor.get(p)?.blockOffset ?? 0n),
+          ...cursorParams(cursor),
           wp: watermark ? [...watermark.keys()] : [],
           wb: watermark ? [...watermark.values()] : [],
           limit: options.limit,
@@ -101,17 +113,12 @@ export class ChangelogReader {
 
   /** Rows after the cursor, for lag. */
   async countAfter(cursor: Cursor): Promise<number> {
-    const partitions = [...cursor.keys()]
     const result = await this.#client.query({
       query: `SELECT count() AS n FROM ${this.#table}
-              WHERE NOT has({p:Array(String)}, _partition_id)
-                 OR (_block_number, _block_offset) > (transform(_partition_id, {p:Array(String)}, {b:Array(UInt64)}, toUInt64(0)),
-                                                      transform(_partition_id, {p:Array(String)}, {o:Array(UInt64)}, toUInt64(0)))`,
+              WHERE ${afterCursor}`,
       format: 'JSONEachRow',
       query_params: {
-        p: partitions,
-        b: partitions.map((p) => cursor.get(p)?.blockNumber ?? 0n),
-        o: partitions.map((p) => cursor.get(p)?.blockOffset ?? 0n),
+        ...cursorParams(cursor),
       },
     })
     const [row] = await result.json<{ n: string }>()
@@ -120,19 +127,14 @@ export class ChangelogReader {
 
   /** Per source: rows after the cursor and the age of the oldest of them, for the lag metrics. */
   async lagBySource(cursor: Cursor): Promise<Array<{ source: string; rows: number; oldestMillis: number }>> {
-    const partitions = [...cursor.keys()]
     const result = await this.#client.query({
       query: `SELECT source, count() AS rows, toString(toUnixTimestamp64Milli(min(ingest_ts))) AS oldest
               FROM ${this.#table}
-              WHERE NOT has({p:Array(String)}, _partition_id)
-                 OR (_block_number, _block_offset) > (transform(_partition_id, {p:Array(String)}, {b:Array(UInt64)}, toUInt64(0)),
-                                                      transform(_partition_id, {p:Array(String)}, {o:Array(UInt64)}, toUInt64(0)))
+              WHERE ${afterCursor}
               GROUP BY source`,
       format: 'JSONEachRow',
       query_params: {
-        p: partitions,
-        b: partitions.map((p) => cursor.get(p)?.blockNumber ?? 0n),
-        o: partitions.map((p) => cursor.get(p)?.blockOffset ?? 0n),
+        ...cursorParams(cursor),
       },
     })
     const rows = await result.json<{ source: string; rows: string; oldest: string }>()

@@ -6,7 +6,7 @@ import { readRegistry } from '../../engine/capture/registry.js'
 import { createMessageEncoder, type EnvelopeFields } from '../../engine/encoding/row-encoder.js'
 import { envelopeProto } from '../../engine/schema/envelope-proto.js'
 import { toCapturedColumn } from '../../engine/schema/parse-clickhouse-type.js'
-import { columns, expected, insert, partialInsert } from '../fixtures/every-type-proto.js'
+import { columns, createEveryTypeTable, expected, insertEveryTypeRows } from '../fixtures/every-type-proto.js'
 import { captureFixture } from '../helpers/capture.js'
 import { rows } from '../helpers/clickhouse.js'
 
@@ -22,15 +22,10 @@ describe('Protobuf encoding against ClickHouse (embedded chDB, or CLICKHOUSE_URL
   it('encodes every type captured by migrate so that the .proto files on disk decode it', async () => {
     const f = await captureFixture((db) => [{ table: `${db}.every`, exclude: [] }])
     const table = `${f.sourceDb}.every`
-    await f.client.command({
-      query: `CREATE TABLE ${table} (id UInt8, ${columns.map(([name, sql]) => `${name} ${sql}`).join(', ')})
-              ENGINE = MergeTree ORDER BY id`,
-      clickhouse_settings: { flatten_nested: 0 },
-    })
+    await createEveryTypeTable(f.client, table)
     const result = await f.migrate()
     expect(result.sources[0]).toMatchObject({ action: 'captured', version: 1 })
-    await f.client.command({ query: `INSERT INTO ${table} VALUES ${insert}` })
-    await f.client.command({ query: `INSERT INTO ${table} ${partialInsert}` })
+    await insertEveryTypeRows(f.client, table)
 
     // The engine's inputs: the registered version, its .proto, the decoded changelog and its cursor columns.
     const [version] = await readRegistry(f.client, f.database)

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { startEngine } from '../../engine/start-engine.js'
-import { columns, expected, insert, partialInsert } from '../fixtures/every-type-proto.js'
+import { columns, createEveryTypeTable, expected, insertEveryTypeRows } from '../fixtures/every-type-proto.js'
 import { rows } from '../helpers/clickhouse.js'
 import { engineFixture, protoTypes, readTopic, testLogger, waitFor } from '../helpers/engine.js'
 
@@ -15,15 +15,10 @@ describe('engine: every type to Kafka', () => {
   it('every ClickHouse type of the mapping round-trips through Kafka, decoded with protobufjs from the .proto files', async () => {
     const f = await engineFixture((db) => [{ table: `${db}.every`, exclude: [] }])
     const table = `${f.sourceDb}.every`
-    await f.client.command({
-      query: `CREATE TABLE ${table} (id UInt8, ${columns.map(([name, sql]) => `${name} ${sql}`).join(', ')})
-              ENGINE = MergeTree ORDER BY id`,
-      clickhouse_settings: { flatten_nested: 0 },
-    })
+    await createEveryTypeTable(f.client, table)
     const result = await f.migrate()
     expect(result.sources[0]).toMatchObject({ action: 'captured', version: 1 })
-    await f.client.command({ query: `INSERT INTO ${table} VALUES ${insert}` })
-    await f.client.command({ query: `INSERT INTO ${table} ${partialInsert}` })
+    await insertEveryTypeRows(f.client, table)
     const inserted = Object.keys(expected).length
 
     const engine = await startEngine({ config: f.config, client: f.client, logger: testLogger() })
