@@ -32,27 +32,45 @@ function runToEnd(mode: string, env: NodeJS.ProcessEnv): Promise<string> {
 }
 
 /**
- * Starts the workload and SIGKILLs it: `at` milliseconds after READY, or, with `insideTransaction`, the moment the
- * engine logs that it has sent its Nth batch and is committing it (a transaction open on the broker).
+ * Starts the workload and SIGKILLs it: `at` milliseconds after READY, or, with `insideTransaction`, while the
+ * broker shows one of its transactions open on `topic` (polled from READY on, at most 30 s).
  */
-function runAndKill(env: NodeJS.ProcessEnv, at: number, insideTransaction: boolean, logFile: string): Promise<void> {
+function runAndKill(
+  env: NodeJS.ProcessEnv,
+  at: number,
+  insideTransaction: { bootstrap: string; topic: string } | undefined,
+  logFile: string,
+): Promise<void> {
   return new Promise((resolveRun, reject) => {
     const child = app('workload', { ...env, TH_LOG_LEVEL: 'debug' })
     let err = ''
-    let sent = 0
-    const batchesBeforeKill = 1 + (at % 7)
+    let exited = false
     child.stderr?.on('data', (d: Buffer) => {
       appendFileSync(logFile, d)
       err = (err + d).slice(-4000)
-      if (insideTransaction) {
-        sent += d.toString().split('batch sent, committing').length - 1
-        if (sent >= batchesBeforeKill) child.kill('SIGKILL')
-      }
     })
     child.stdout?.on('data', (d: Buffer) => {
-      if (d.includes('READY') && !insideTransaction) setTimeout(() => child.kill('SIGKILL'), at)
+      if (!d.includes('READY')) return
+      if (!insideTransaction) {
+        setTimeout(() => child.kill('SIGKILL'), at)
+        return
+      }
+      void (async () => {
+        // Seen open, the app is frozen (SIGSTOP) and looked at again: still open, it dies inside the transaction;
+        // already committed, it resumes (SIGCONT) and we wait for the next one.
+        const open = () => transactionOpen(insideTransaction.bootstrap, insideTransaction.topic).catch(() => false)
+        const deadline = Date.now() + 30_000
+        while (!exited && Date.now() < deadline) {
+          if (!(await open())) continue
+          child.kill('SIGSTOP')
+          if (await open()) break
+          child.kill('SIGCONT')
+        }
+        child.kill('SIGKILL')
+      })()
     })
     child.once('exit', (code, signal) => {
+      exited = true
       if (signal === 'SIGKILL') resolveRun()
       else reject(new Error(`workload ended by itself (${code}) before the kill: ${err}`))
     })
@@ -125,8 +143,8 @@ describe('exactly once under crashes', () => {
     await runToEnd('setup', env)
     // Each run's log is kept: on a failure, they show which cursor each instance resumed from.
     const logDir = mkdtempSync(join(tmpdir(), 'tailhouse-crash-logs-'))
-    // Half the kills land right after a batch was sent, before its commit. One proves itself when the killed
-    // instance left a transaction open (last stable offset below the high watermark); kill on until 3 did.
+    // Half the kills land while the broker shows a transaction of the engine open. One proves itself when the
+    // killed instance left that transaction open (last stable offset below the high watermark); kill on until 3 did.
     const topic = `${run}.events`
     let openAtKill = 0
     let runs = 0
@@ -135,7 +153,7 @@ describe('exactly once under crashes', () => {
       await runAndKill(
         env,
         200 + Math.floor(Math.random() * 1800),
-        inside,
+        inside ? { bootstrap: kafkaBootstrap, topic } : undefined,
         join(logDir, `run-${String(runs).padStart(2, '0')}.log`),
       )
       if (inside && (await transactionOpen(kafkaBootstrap, topic))) openAtKill += 1
