@@ -1,6 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client'
 import { qualifiedName } from '../clickhouse/sql.js'
 import { translateClickHouseError } from '../clickhouse/translate-error.js'
+import { changelogWireColumns, parseChangelogRows } from './changelog-wire.js'
 import type { Cursor } from './cursor.js'
 
 /** One changelog row as the engine reads it. */
@@ -48,8 +49,6 @@ function cursorParams(cursor: Cursor) {
   }
 }
 
-type WireRow = [string, string, string, string, string, number, string, string, string, string]
-
 /**
  * Reads the changelog after `cursor`, in (block number, block offset) order. In plain MergeTree block numbers
  * are table-wide and assigned at commit, so this order is commit order across partitions, and per key it is the
@@ -75,17 +74,16 @@ export class ChangelogReader {
     // ReplicatedMergeTree numbers them per partition: partitions (hourly, ids in time order) are read in turn.
     const order = watermark ? '_partition_id, _block_number, _block_offset' : '_block_number, _block_offset'
     const query = `
-      SELECT _partition_id, toString(_block_number), toString(_block_offset), source, toString(op), schema_version,
-             toString(schema_fingerprint), query_id, toString(toUnixTimestamp64Micro(ingest_ts)), base64Encode(payload)
+      SELECT ${changelogWireColumns}
       FROM ${this.#table}
       WHERE (${afterCursor})
         ${bound}
       ORDER BY ${order}
-      LIMIT {limit:UInt32}`
+      LIMIT {limit:UInt32}
+      FORMAT RowBinary`
     try {
-      const result = await this.#client.query({
+      const result = await this.#client.exec({
         query,
-        format: 'JSONCompactEachRow',
         query_params: {
           ...cursorParams(cursor),
           wp: watermark ? [...watermark.keys()] : [],
@@ -93,19 +91,9 @@ export class ChangelogReader {
           limit: options.limit,
         },
       })
-      const rows = await result.json<WireRow>()
-      return rows.map((r) => ({
-        partitionId: r[0],
-        blockNumber: BigInt(r[1]),
-        blockOffset: BigInt(r[2]),
-        source: r[3],
-        op: r[4] as ChangelogRow['op'],
-        schemaVersion: Number(r[5]),
-        fingerprint: r[6],
-        queryId: r[7],
-        ingestMicros: BigInt(r[8]),
-        payload: Buffer.from(r[9], 'base64'),
-      }))
+      const chunks: Buffer[] = []
+      for await (const chunk of result.stream) chunks.push(chunk as Buffer)
+      return parseChangelogRows(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks))
     } catch (error) {
       throw translateClickHouseError(error, this.#target)
     }
