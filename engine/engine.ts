@@ -1,6 +1,6 @@
 import { resolve } from 'node:path'
 import type { ClickHouseClient } from '@clickhouse/client'
-import { SpanKind } from '@opentelemetry/api'
+import { type Context, type Span, SpanKind } from '@opentelemetry/api'
 import { Admin } from '@platformatic/kafka'
 import { checkServerVersion } from './capture/server-checks.js'
 import { createClickHouse } from './clickhouse/client-factory.js'
@@ -18,7 +18,8 @@ import type { Logger } from './log.js'
 import type { OffsetStore } from './offsets/offset-store.js'
 import { SqliteOffsetStore } from './offsets/sqlite-offset-store.js'
 import { backoffMs, classify } from './retry.js'
-import { buildBatch } from './sink/batch-builder.js'
+import { type Batch, buildBatch } from './sink/batch-builder.js'
+import { headerNames } from './sink/outgoing-message.js'
 import { createPublisher, type Publisher, transactionalId } from './sink/publisher.js'
 import { ChangelogReader, type ChangelogRow } from './source/changelog-reader.js'
 import { type Cursor, type CursorJson, compareCursors, cursorToJson, describeCursor } from './source/cursor.js'
@@ -313,47 +314,69 @@ export class Engine {
     }
   }
 
+  /**
+   * Polls, encodes and publishes batches until asked to stop. While one batch's transaction commits, the next
+   * one is read and encoded from the in-flight batch's end cursor, so ClickHouse, the encoder and the broker work
+   * at the same time; transactions still run one at a time, in cursor order. A batch prepared ahead is dropped,
+   * never published, when the batch before it fails (the retry re-reads from the committed checkpoint) or the
+   * engine stops.
+   */
   async #loop(): Promise<void> {
     const { config } = this.#options
     const reader = this.#reader as ChangelogReader
-    while (!this.#stopRequested) {
-      if (this.#resync) {
-        this.#publisher = this.#createPublisher()
-        await this.#publisher.init()
-        await this.#reconcile(brokersFromEnv(config.kafka.brokers))
-        this.#resync = false
+    let ahead: Promise<PreparedBatch | undefined> | undefined
+    try {
+      while (!this.#stopRequested) {
+        if (this.#resync) {
+          this.#publisher = this.#createPublisher()
+          await this.#publisher.init()
+          await this.#reconcile(brokersFromEnv(config.kafka.brokers))
+          this.#resync = false
+        }
+        const prepared = await (ahead ?? this.#prepare(this.#cursor))
+        ahead = undefined
+        if (!prepared) {
+          this.#lagMs = 0
+          // On a replicated changelog a lagging replica can show fewer blocks than were read elsewhere before a
+          // fail-over, so the plain regression check does not apply there.
+          if (!this.#watermarks) await this.#checkCursor()
+          await this.#measureLag(reader, true)
+          await this.#sleep(config.engine.pollIntervalMs)
+          continue
+        }
+        const committed = this.#commit(prepared)
+        if (!this.#stopRequested) {
+          ahead = this.#prepare(prepared.batch.cursor)
+          // Its failure is raised where it is awaited, after this batch's commit.
+          ahead.catch(() => {})
+        }
+        await committed
+        await this.#measureLag(reader, false)
       }
-      const pollStarted = Date.now()
-      const watermark = await this.#watermarks?.watermark(this.#cursor)
-      const rows = await reader.read(this.#cursor, { limit: config.engine.batchMaxRows, watermark })
-      if (rows.length === 0) {
-        this.#lagMs = 0
-        // On a replicated changelog a lagging replica can show fewer blocks than were read elsewhere before a
-        // fail-over, so the plain regression check does not apply there.
-        if (!this.#watermarks) await this.#checkCursor()
-        await this.#measureLag(reader, true)
-        await this.#sleep(config.engine.pollIntervalMs)
-        continue
-      }
-      await this.#publishBatch(rows, pollStarted)
-      await this.#measureLag(reader, false)
+    } finally {
+      // Let a read ahead finish before the caller retries or closes the client under it.
+      await ahead?.catch(() => {})
     }
   }
 
   /**
-   * Encodes, publishes and records one batch, traced as a batch span with poll, encode, publish and checkpoint
-   * children; every message carries the publish span's traceparent.
+   * Reads the rows after `from` and encodes them into a batch, traced as the batch span's poll and encode
+   * children; undefined when there is nothing new.
    */
-  async #publishBatch(rows: ChangelogRow[], pollStarted: number): Promise<void> {
+  async #prepare(from: Cursor): Promise<PreparedBatch | undefined> {
     const { config } = this.#options
+    const pollStarted = Date.now()
+    const watermark = await this.#watermarks?.watermark(from)
+    const rows = await (this.#reader as ChangelogReader).read(from, { limit: config.engine.batchMaxRows, watermark })
+    if (rows.length === 0) return undefined
     const tracer = this.#tracing.tracer
-    const batchSpan = tracer.startSpan(spanNames.batch, {
+    const span = tracer.startSpan(spanNames.batch, {
       startTime: pollStarted,
       attributes: { 'tailhouse.engine_id': this.#engineId },
     })
-    const parent = withSpan(batchSpan)
+    const parent = withSpan(span)
     // Attributes that cost a pass over the batch are computed only for a recorded (enabled, sampled) trace.
-    const traced = batchSpan.isRecording()
+    const traced = span.isRecording()
     try {
       tracer
         .startSpan(
@@ -375,7 +398,7 @@ export class Engine {
         .end()
 
       const encodeSpan = tracer.startSpan(spanNames.encode, {}, parent)
-      const batch = await buildBatch(rows, this.#cursor, this.#schemas as SourceSchemas, {
+      const batch = await buildBatch(rows, from, this.#schemas as SourceSchemas, {
         topicTemplate: config.kafka.topicTemplate,
         maxBytes: config.engine.batchMaxBytes,
         onPoisonRow: config.engine.onPoisonRow,
@@ -389,7 +412,7 @@ export class Engine {
       if (batch.firstIngestMicros !== undefined)
         this.#lagMs = Math.max(0, Date.now() - Number(batch.firstIngestMicros / 1000n))
       if (traced) {
-        batchSpan.setAttributes({
+        span.setAttributes({
           'tailhouse.rows': batch.rows,
           'tailhouse.payload_bytes': batch.payloadBytes,
           // From a message back to its INSERT: system.query_log WHERE query_id IN (…)
@@ -397,7 +420,21 @@ export class Engine {
           'tailhouse.sources': [...new Set(rows.slice(0, batch.rows).map((r) => r.source))],
         })
       }
+      return { rows, batch, span, parent }
+    } catch (error) {
+      failSpan(span, error)
+      throw error
+    }
+  }
 
+  /**
+   * Publishes a prepared batch in one transaction with its end cursor, then records it; traced as the batch
+   * span's publish and checkpoint children. Every message carries the publish span's traceparent.
+   */
+  async #commit({ rows, batch, span, parent }: PreparedBatch): Promise<void> {
+    const { config } = this.#options
+    const tracer = this.#tracing.tracer
+    try {
       const rowsTotal = this.#rowsTotal + BigInt(batch.rows)
       const topics = [...new Set(batch.messages.map((m) => m.topic))]
       await this.#ensureTopics(topics)
@@ -414,7 +451,9 @@ export class Engine {
             'messaging.kafka.destination.partitions': config.kafka.partitions,
             'tailhouse.transactional_id':
               config.kafka.delivery === 'exactly-once' ? transactionalId(this.#engineId) : '',
-            ...(traced ? { 'tailhouse.message_bytes': batch.messages.reduce((n, m) => n + m.value.length, 0) } : {}),
+            ...(span.isRecording()
+              ? { 'tailhouse.message_bytes': batch.messages.reduce((n, m) => n + m.value.length, 0) }
+              : {}),
           },
         },
         parent,
@@ -422,7 +461,7 @@ export class Engine {
       const traceparent = traceparentOf(publishSpan)
       if (traceparent) {
         const header = Buffer.from(traceparent)
-        for (const message of batch.messages) message.headers.traceparent = header
+        for (const message of batch.messages) message.headers.set(headerNames.traceparent, header)
       }
       const publisher = this.#publisher as Publisher
       const { commitMs } = await publisher
@@ -447,7 +486,7 @@ export class Engine {
         commitMs,
       })
       checkpointSpan.end()
-      batchSpan.end()
+      span.end()
       if (this.#metricsHandle) {
         const rowsBySource = new Map<string, number>()
         for (let i = 0; i < batch.rows; i++) {
@@ -467,7 +506,7 @@ export class Engine {
         commitMs: Math.round(commitMs),
       })
     } catch (error) {
-      failSpan(batchSpan, error)
+      failSpan(span, error)
       throw error
     }
   }
@@ -623,6 +662,14 @@ export class Engine {
       this.#finish(exit)
     })()
   }
+}
+
+/** A batch read and encoded, waiting for its transaction; `span` is its batch span, `parent` that span's context. */
+interface PreparedBatch {
+  rows: ChangelogRow[]
+  batch: Batch
+  span: Span
+  parent: Context
 }
 
 /** Which dependency a retriable failure came from, for the retries metric. */

@@ -5,7 +5,7 @@ import type { ChangelogRow } from '../source/changelog-reader.js'
 import type { Cursor } from '../source/cursor.js'
 import { messageKey } from '../source/message-key.js'
 import type { SourceSchemas } from '../source/source-schemas.js'
-import type { OutgoingMessage } from './outgoing-message.js'
+import { headerNames, type OutgoingMessage } from './outgoing-message.js'
 
 export interface Batch {
   messages: OutgoingMessage[]
@@ -56,9 +56,11 @@ export async function buildBatch(
   const queryIds = new Set<string>()
   let payloadBytes = 0
   let consumed = 0
+  const headerValues = new HeaderValues()
+  const topics = new Map<string, string>()
   for (const row of rows) {
     if (consumed > 0 && payloadBytes + row.payload.length > options.maxBytes) break
-    const headers = rowHeaders(row)
+    const headers = headerValues.of(row)
     try {
       const schema = schemas.cached(row.source, row.fingerprint) ?? (await schemas.get(row.source, row.fingerprint))
       const values = schema.decode(row.payload)
@@ -76,7 +78,7 @@ export async function buildBatch(
         values,
       )
       messages.push({
-        topic: topicFor(options.topicTemplate, row.source),
+        topic: topics.get(row.source) ?? cacheTopic(topics, options.topicTemplate, row.source),
         key: messageKey(values, schema.keyColumns),
         value,
         headers,
@@ -84,7 +86,7 @@ export async function buildBatch(
     } catch (error) {
       if (error instanceof TailhouseError && error.canRetry) throw error // e.g. a schema migrate has yet to register
       if (options.onPoisonRow === 'stop' || !isRowProblem(error)) throw new PoisonRowError(row, error)
-      headers['tailhouse.error'] = Buffer.from((error as Error).message)
+      headers.set(headerNames.error, Buffer.from((error as Error).message))
       messages.push({ topic: options.deadLetterTopic, key: Buffer.from(row.source), value: row.payload, headers })
     }
     cursor.set(row.partitionId, { blockNumber: row.blockNumber, blockOffset: row.blockOffset })
@@ -93,6 +95,12 @@ export async function buildBatch(
     consumed += 1
   }
   return { messages, rows: consumed, payloadBytes, cursor, queryIds, firstIngestMicros: rows[0]?.ingestMicros }
+}
+
+function cacheTopic(topics: Map<string, string>, template: string, source: string): string {
+  const topic = topicFor(template, source)
+  topics.set(source, topic)
+  return topic
 }
 
 function isRowProblem(error: unknown): boolean {
@@ -104,14 +112,51 @@ function isRowProblem(error: unknown): boolean {
   )
 }
 
-/** Headers on every message (design.md §3): where the row came from and where it sits in the changelog. */
-function rowHeaders(row: ChangelogRow): Record<string, Buffer> {
-  return {
-    'tailhouse.source': Buffer.from(row.source),
-    'tailhouse.op': Buffer.from(row.op),
-    'tailhouse.schema_version': Buffer.from(String(row.schemaVersion)),
-    'tailhouse.cursor': Buffer.from(`${row.partitionId}:${row.blockNumber}:${row.blockOffset}`),
-    'tailhouse.query_id': Buffer.from(row.queryId),
-    'tailhouse.ingest_time_us': Buffer.from(row.ingestMicros.toString()),
+/**
+ * Headers on every message (design.md §3): where the row came from and where it sits in the changelog. Values
+ * that repeat from row to row (one INSERT's rows share source, op, version, query id and ingest time) reuse the
+ * previous row's buffers; only the cursor is new per row. Header buffers are never mutated after creation.
+ */
+class HeaderValues {
+  #source = ''
+  #op = ''
+  #schemaVersion = -1
+  #queryId = ''
+  #ingestMicros = -1n
+  #sourceBytes = Buffer.alloc(0)
+  #opBytes = Buffer.alloc(0)
+  #schemaVersionBytes = Buffer.alloc(0)
+  #queryIdBytes = Buffer.alloc(0)
+  #ingestBytes = Buffer.alloc(0)
+
+  of(row: ChangelogRow): Map<Buffer, Buffer> {
+    if (row.source !== this.#source) {
+      this.#source = row.source
+      this.#sourceBytes = Buffer.from(row.source)
+    }
+    if (row.op !== this.#op) {
+      this.#op = row.op
+      this.#opBytes = Buffer.from(row.op)
+    }
+    if (row.schemaVersion !== this.#schemaVersion) {
+      this.#schemaVersion = row.schemaVersion
+      this.#schemaVersionBytes = Buffer.from(String(row.schemaVersion))
+    }
+    if (row.queryId !== this.#queryId) {
+      this.#queryId = row.queryId
+      this.#queryIdBytes = Buffer.from(row.queryId)
+    }
+    if (row.ingestMicros !== this.#ingestMicros) {
+      this.#ingestMicros = row.ingestMicros
+      this.#ingestBytes = Buffer.from(row.ingestMicros.toString())
+    }
+    return new Map([
+      [headerNames.source, this.#sourceBytes],
+      [headerNames.op, this.#opBytes],
+      [headerNames.schemaVersion, this.#schemaVersionBytes],
+      [headerNames.cursor, Buffer.from(`${row.partitionId}:${row.blockNumber}:${row.blockOffset}`)],
+      [headerNames.queryId, this.#queryIdBytes],
+      [headerNames.ingestTime, this.#ingestBytes],
+    ])
   }
 }
