@@ -19,7 +19,8 @@ export interface SourceSchema {
 }
 
 export interface SourceSchemasOptions {
-  client: ClickHouseClient
+  /** Where the registry is read; absent for {@link SourceSchemas.preloaded} schemas. */
+  client?: ClickHouseClient
   database: string
   format: 'protobuf' | 'json'
   protobuf: Pick<ProtobufConfig, 'timestamps' | 'enums'>
@@ -46,9 +47,21 @@ export class SourceSchemas {
     return [...latestVersions(this.#registry).keys()]
   }
 
+  /**
+   * Schemas from registry entries read elsewhere, with no ClickHouse to reload from (the engine-only benchmark):
+   * key columns come from `sources` (configured keys), an unknown fingerprint is an error.
+   */
+  static preloaded(options: Omit<SourceSchemasOptions, 'client'>, registry: RegisteredVersion[]): SourceSchemas {
+    const schemas = new SourceSchemas(options)
+    schemas.#registry = registry
+    return schemas
+  }
+
   async load(): Promise<void> {
-    this.#registry = await readRegistry(this.#options.client, this.#options.database)
-    this.#sortingKeys = await readSortingKeys(this.#options.client, this.sources)
+    const client = this.#options.client
+    if (!client) throw new Error('these schemas were preloaded: there is no registry to read again')
+    this.#registry = await readRegistry(client, this.#options.database)
+    this.#sortingKeys = await readSortingKeys(client, this.sources)
     this.#byFingerprint = new Map()
   }
 
