@@ -1,0 +1,181 @@
+import type { ProducerPerformanceResult } from '../broker-limit/run.js'
+import type { EndToEndResult } from '../end-to-end/run.js'
+import type { EngineOnlyResult } from '../engine-only/run.js'
+import type { NativeKafkaResult } from '../native-kafka-engine/run.js'
+
+/** Everything one `npm run bench` measured: written as bench/results/<date>.json. */
+export interface BenchResults {
+  startedAt: string
+  machine: Record<string, string | number>
+  settings: Record<string, unknown>
+  endToEnd: EndToEndResult[]
+  latency: EndToEndResult[]
+  engineOnly: EngineOnlyResult[]
+  brokerLimit: ProducerPerformanceResult[]
+  nativeKafkaEngine: NativeKafkaResult[]
+}
+
+/** The issue's targets for tailhouse on a 2-core machine (exactly-once, narrow rows). */
+export interface TargetCheck {
+  target: string
+  measured: string
+  holds: boolean | undefined
+}
+
+export function checkTargets(r: BenchResults): TargetCheck[] {
+  const e2e = r.endToEnd.find((x) => x.workload === 'narrow' && x.delivery === 'exactly-once')
+  const peer = r.nativeKafkaEngine.find((x) => x.workload === 'narrow')
+  const pp = r.brokerLimit.find((x) => x.variant === 'transactional')
+  const at10k = r.latency.find((x) => x.mode === '10000 rows/s')
+  const engineRss = Math.max(0, ...r.engineOnly.map((x) => x.process.peakRssMb))
+  const check = (target: string, value: number | undefined, measured: string, ok: (v: number) => boolean) => ({
+    target,
+    measured: value === undefined ? 'not measured' : measured,
+    holds: value === undefined ? undefined : ok(value),
+  })
+  const rps = e2e?.rowsPerSecond
+  return [
+    check('≥ 100,000 rows/s end to end', rps, `${fmt(rps)} rows/s`, (v) => v >= 100_000),
+    check(
+      '≥ the native Kafka engine',
+      rps && peer ? rps / peer.rowsPerSecond : undefined,
+      `${ratio(rps, peer?.rowsPerSecond)} of ${fmt(round0(peer?.rowsPerSecond))} rows/s`,
+      (v) => v >= 1,
+    ),
+    check(
+      '≥ 50% of ProducerPerformance (transactional)',
+      rps && pp ? rps / pp.recordsPerSecond : undefined,
+      `${ratio(rps, pp?.recordsPerSecond)} of ${fmt(round0(pp?.recordsPerSecond))} records/s`,
+      (v) => v >= 0.5,
+    ),
+    check('p99 ≤ 250 ms at 10k rows/s', at10k?.latencyP99Ms, `p99 ${at10k?.latencyP99Ms} ms`, (v) => v <= 250),
+    check(
+      'engine RSS ≤ 300 MB',
+      r.engineOnly.length > 0 ? engineRss : undefined,
+      `${engineRss} MiB peak (engine only)`,
+      (v) => v <= 300,
+    ),
+  ]
+}
+
+/** The markdown table printed at the end of a run and written next to the JSON. */
+export function renderMarkdown(r: BenchResults): string {
+  const lines: string[] = []
+  const m = r.machine
+  lines.push(`# tailhouse benchmarks, ${r.startedAt}`)
+  lines.push('')
+  lines.push(
+    `Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, Node ${m.node}. Settings: ${JSON.stringify(r.settings)}. ` +
+      'MiB = 2^20 bytes; record bytes = key + value + headers.',
+  )
+  lines.push('')
+  lines.push('## Throughput at the maximum rate')
+  lines.push('')
+  lines.push('| run | rows | rows/s | MiB/s | bytes/record | peak RSS MiB | CPU cores | check |')
+  lines.push('|---|---:|---:|---:|---:|---:|---:|---|')
+  const tailhouseRuns = [
+    ...r.endToEnd.map((x) => ({ kind: 'end to end', ...x })),
+    ...r.engineOnly.map((x) => ({ kind: 'engine only', ...x })),
+  ]
+  for (const x of tailhouseRuns)
+    lines.push(
+      row(
+        `tailhouse ${x.kind}, ${x.workload}, ${x.delivery}`,
+        x.rows,
+        x.rowsPerSecond,
+        x.mbPerSecond,
+        x.avgRecordBytes,
+        x.process.peakRssMb,
+        x.process.cpuCores,
+        verdict(x.verified),
+      ),
+    )
+  for (const x of r.nativeKafkaEngine)
+    lines.push(
+      row(
+        `ClickHouse Kafka engine, ${x.workload} (${x.format.split(' ')[0]})`,
+        x.rows,
+        Math.round(x.rowsPerSecond),
+        round1(x.mbPerSecond),
+        Math.round(x.avgMessageBytes),
+        Math.round(x.peakRssMb),
+        '–',
+        'count only',
+      ),
+    )
+  for (const x of r.brokerLimit)
+    lines.push(
+      row(
+        `Kafka ProducerPerformance, ${x.variant} (${x.compression})`,
+        x.records,
+        Math.round(x.recordsPerSecond),
+        round1(x.mbPerSecond),
+        x.recordSize,
+        '–',
+        '–',
+        '–',
+      ),
+    )
+  lines.push('')
+  lines.push('## Latency, INSERT → visible to a read_committed consumer (narrow, exactly-once)')
+  lines.push('')
+  lines.push('| rate | messages timed | p50 ms | p99 ms | max ms | peak RSS MiB | CPU cores | check |')
+  lines.push('|---|---:|---:|---:|---:|---:|---:|---|')
+  for (const x of r.latency)
+    lines.push(
+      `| ${x.mode} | ${fmt(x.latencySamples)} | ${x.latencyP50Ms} | ${x.latencyP99Ms} | ${x.latencyMaxMs} | ${x.process.peakRssMb} | ${x.process.cpuCores} | ${verdict(x.verified)} |`,
+    )
+  lines.push('')
+  lines.push('## Ratios (same run)')
+  lines.push('')
+  lines.push('| tailhouse | compared with | ratio |')
+  lines.push('|---|---|---:|')
+  const pp = r.brokerLimit.find((x) => x.variant === 'transactional')
+  const ppIdempotent = r.brokerLimit.find((x) => x.variant === 'idempotent')
+  for (const x of r.endToEnd) {
+    const peer = r.nativeKafkaEngine.find((p) => p.workload === x.workload)
+    lines.push(
+      `| end to end, ${x.workload}, ${x.delivery} | ClickHouse Kafka engine, ${x.workload} | ${ratio(x.rowsPerSecond, peer?.rowsPerSecond)} |`,
+    )
+  }
+  for (const x of tailhouseRuns.filter((x) => x.workload === 'narrow')) {
+    const broker = x.delivery === 'exactly-once' ? pp : ppIdempotent
+    lines.push(
+      `| ${x.kind}, narrow, ${x.delivery} | ProducerPerformance ${broker?.variant ?? ''} | ${ratio(x.rowsPerSecond, broker?.recordsPerSecond)} |`,
+    )
+  }
+  lines.push('')
+  lines.push('## Targets (exactly-once, narrow rows)')
+  lines.push('')
+  lines.push('| target | measured | holds |')
+  lines.push('|---|---|---|')
+  for (const t of checkTargets(r))
+    lines.push(`| ${t.target} | ${t.measured} | ${t.holds === undefined ? '–' : t.holds ? 'yes' : 'no'} |`)
+  lines.push('')
+  return lines.join('\n')
+}
+
+function row(...cells: Array<string | number>): string {
+  return `| ${cells.map((c) => (typeof c === 'number' ? fmt(c) : c)).join(' | ')} |`
+}
+
+function verdict(v: { records: number; missing: number; duplicated: number }): string {
+  return v.missing === 0 && v.duplicated === 0 ? 'every row once' : `MISSING ${v.missing}, DUPLICATED ${v.duplicated}`
+}
+
+function fmt(n: number | undefined): string {
+  if (n === undefined) return '–'
+  return Number.isInteger(n) ? n.toLocaleString('en-US') : String(n)
+}
+
+function round0(n: number | undefined): number | undefined {
+  return n === undefined ? undefined : Math.round(n)
+}
+
+function round1(n: number): number {
+  return Math.round(n * 10) / 10
+}
+
+function ratio(a: number | undefined, b: number | undefined): string {
+  return a && b ? `${(a / b).toFixed(2)}×` : '–'
+}
