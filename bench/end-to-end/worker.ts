@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { createClickHouse } from '../../engine/clickhouse/client-factory.js'
 import type { TailhouseConfig } from '../../engine/config/config.js'
-import { stderrLogger } from '../../engine/log.js'
+import { type LogLevel, stderrLogger } from '../../engine/log.js'
 import { migrate } from '../../engine/migrate.js'
 import { startEngine } from '../../engine/start-engine.js'
 import { benchConfig, benchDatabase } from '../lib/bench-config.js'
@@ -44,7 +44,12 @@ workerMain<EndToEndInput, EndToEndOutput>(async (input, report) => {
   await client.command({ query: createSourceTable(workload, `${benchDatabase}.${workload.name}`) })
   const migrated = await migrate({ client, config, configDir: input.runDir })
   if (!migrated.ok) throw new Error('tailhouse migrate failed')
-  const engine = await startEngine({ config, client, configDir: input.runDir, logger: stderrLogger('warn') })
+  const engine = await startEngine({
+    config,
+    client,
+    configDir: input.runDir,
+    logger: stderrLogger((process.env.BENCH_ENGINE_LOG as LogLevel | undefined) ?? 'warn'),
+  })
   const failed = engine.done.then((exit) => {
     throw new Error(`the engine ended early (${exit.reason}): ${exit.error?.message ?? ''}`)
   })

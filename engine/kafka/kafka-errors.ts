@@ -16,6 +16,14 @@ export function isFenced(error: unknown): boolean {
   )
 }
 
+/**
+ * The transaction coordinator is still finishing the previous transaction (writing its markers): the request
+ * succeeds when repeated a few milliseconds later. Right after every commit this is the common case.
+ */
+export function isConcurrentTransactions(error: unknown): boolean {
+  return find(error, 'apiId', 'CONCURRENT_TRANSACTIONS')
+}
+
 export function isTopicAlreadyExists(error: unknown): boolean {
   return find(error, 'apiId', 'TOPIC_ALREADY_EXISTS')
 }

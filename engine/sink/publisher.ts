@@ -2,6 +2,7 @@ import { compatibilityPartitioner, Producer } from '@platformatic/kafka'
 import type { KafkaConfig } from '../config/config.js'
 import { ConfigError } from '../errors.js'
 import { checkpointMessage } from '../kafka/checkpoint.js'
+import { isConcurrentTransactions } from '../kafka/kafka-errors.js'
 import type { Logger } from '../log.js'
 import type { Cursor } from '../source/cursor.js'
 import type { OutgoingMessage } from './outgoing-message.js'
@@ -39,6 +40,26 @@ export interface PublisherOptions {
 /** Java's partitioner: murmur2 & 0x7fffffff, so Java, librdkafka and Python clients agree on a key's partition. */
 const javaCompatiblePartitioner = compatibilityPartitioner
 
+/** Attempts the client makes before a failure reaches the engine, which then backs off and starts over. */
+const producerRetries = 10
+
+/**
+ * The client waits 1 s before every retry by default. The next transaction's first request often meets
+ * CONCURRENT_TRANSACTIONS while the coordinator writes the previous commit's markers, for a few milliseconds:
+ * waiting a full second there stalled every row behind it (p99 latency > 1 s at 10k rows/s). Retry that after
+ * 10 ms, as the Java producer does; anything else backs off from 100 ms, doubling, up to 1 s.
+ */
+export function producerRetryDelay(
+  _client: unknown,
+  _operation: string,
+  attempt: number,
+  _retries: number,
+  error: Error,
+) {
+  if (isConcurrentTransactions(error)) return 10
+  return Math.min(1000, 100 * 2 ** (attempt - 1))
+}
+
 export function transactionalId(engineId: string): string {
   return `tailhouse-${engineId}`
 }
@@ -56,6 +77,8 @@ export function createPublisher(options: PublisherOptions): Publisher {
     bootstrapBrokers: options.bootstrapBrokers,
     idempotent: true,
     acks: -1,
+    retries: producerRetries,
+    retryDelay: producerRetryDelay,
     compression: kafka.compression,
     partitioner: javaCompatiblePartitioner,
     // A stable id per engine: a restarted or second instance fences the previous one (KIP-98 zombie fencing).
