@@ -2,6 +2,7 @@ import { compatibilityPartitioner, Producer } from '@platformatic/kafka'
 import type { KafkaConfig } from '../config/config.js'
 import { ConfigError } from '../errors.js'
 import { checkpointMessage } from '../kafka/checkpoint.js'
+import { useFastRecordBatches } from '../kafka/fast-produce.js'
 import { isConcurrentTransactions } from '../kafka/kafka-errors.js'
 import type { Logger } from '../log.js'
 import type { Cursor } from '../source/cursor.js'
@@ -87,6 +88,8 @@ export function createPublisher(options: PublisherOptions): Publisher {
     // the id already has state, i.e. on every restart.
     ...(exactlyOnce ? { transactionalId: transactionalId(options.engineId), producerId: -1n, producerEpoch: -1 } : {}),
   })
+  // Same bytes on the wire, a fifth of the client's CPU per record (engine/kafka/record-batch.ts).
+  useFastRecordBatches(producer)
   return {
     async init() {
       if (!exactlyOnce) return
