@@ -32,7 +32,6 @@ const recordBatchMagic = 2
  * a Buffer) go to the client's own function.
  */
 export function createRecordBatch(messages: ProduceMessage[], options: RecordBatchOptions = {}): Writer {
-  if (!messages.every(isPlainBuffers)) return createRecordsBatch(messages as never, options as never) as Writer
   const now = BigInt(Date.now())
   const firstTimestamp = toBigInt(messages[0]?.timestamp ?? now)
   let maxTimestamp = firstTimestamp
@@ -41,7 +40,9 @@ export function createRecordBatch(messages: ProduceMessage[], options: RecordBat
     message.timestamp = ts
     if (ts > maxTimestamp) maxTimestamp = ts
   }
-  let records: Buffer = encodeRecords(messages, firstTimestamp)
+  const encoded = encodeRecords(messages, firstTimestamp)
+  if (!encoded) return createRecordsBatch(messages as never, options as never) as Writer
+  let records: Buffer = encoded
 
   let attributes = 0
   let firstSequence = 0
@@ -75,17 +76,29 @@ export function createRecordBatch(messages: ProduceMessage[], options: RecordBat
     .appendInt64(0n, false)
 }
 
-/** The records of a batch, uncompressed: per record a varint length, then its fields (KIP-98 record format). */
-export function encodeRecords(messages: ProduceMessage[], firstTimestamp: bigint): Buffer {
+/**
+ * The records of a batch, uncompressed: per record a varint length, then its fields (KIP-98 record format).
+ * Undefined when a key, value or header is not a Buffer (or null), or headers are not a Map.
+ */
+export function encodeRecords(messages: ProduceMessage[], firstTimestamp: bigint): Buffer | undefined {
   const bodySizes = new Int32Array(messages.length)
   let total = 0
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i] as ProduceMessage
     const tsDelta = (m.timestamp as bigint) - firstTimestamp
-    let size = 1 + varLongSize(tsDelta) + varIntSize(i) + bytesSize(m.key) + bytesSize(m.value)
+    const key = bytesSize(m.key)
+    const value = bytesSize(m.value)
+    if (key < 0 || value < 0) return undefined
+    let size = 1 + varLongSize(tsDelta) + varIntSize(i) + key + value
     const headers = m.headers
+    if (headers !== undefined && !(headers instanceof Map)) return undefined
     size += varIntSize(headers?.size ?? 0)
-    if (headers) for (const [name, value] of headers) size += bytesSize(name) + bytesSize(value)
+    if (headers) {
+      headerBytes = 0
+      headers.forEach(addHeaderSize)
+      if (headerBytes < 0) return undefined
+      size += headerBytes
+    }
     bodySizes[i] = size
     total += varIntSize(size) + size
   }
@@ -101,24 +114,33 @@ export function encodeRecords(messages: ProduceMessage[], firstTimestamp: bigint
     at = writeBytes(out, at, m.value)
     const headers = m.headers
     at = writeVarInt(out, at, headers?.size ?? 0)
-    if (headers)
-      for (const [name, value] of headers) {
-        at = writeBytes(out, at, name)
-        at = writeBytes(out, at, value)
-      }
+    if (headers) {
+      headerOut = out
+      headerAt = at
+      headers.forEach(writeHeader)
+      at = headerAt
+    }
   }
+  headerOut = empty
   return out
 }
 
-function isPlainBuffers(m: ProduceMessage): boolean {
-  if (m.key != null && !Buffer.isBuffer(m.key)) return false
-  if (m.value != null && !Buffer.isBuffer(m.value)) return false
-  if (m.headers === undefined) return true
-  if (!(m.headers instanceof Map)) return false
-  for (const [name, value] of m.headers) {
-    if (!Buffer.isBuffer(name) || (value != null && !Buffer.isBuffer(value))) return false
-  }
-  return true
+// Header Maps are walked with forEach and these module-level callbacks: for...of over a Map allocates an entry
+// array per header, which was most of this encoder's garbage.
+const empty = Buffer.alloc(0)
+let headerBytes = 0
+let headerOut: Buffer = empty
+let headerAt = 0
+
+function addHeaderSize(value: Buffer | null | undefined, name: Buffer): void {
+  const nameSize = name == null ? -1 : bytesSize(name)
+  const valueSize = bytesSize(value)
+  headerBytes = nameSize < 0 || valueSize < 0 || headerBytes < 0 ? -1 : headerBytes + nameSize + valueSize
+}
+
+function writeHeader(value: Buffer | null | undefined, name: Buffer): void {
+  headerAt = writeBytes(headerOut, headerAt, name)
+  headerAt = writeBytes(headerOut, headerAt, value)
 }
 
 function toBigInt(value: bigint | number): bigint {
@@ -136,8 +158,11 @@ function varIntSize(value: number): number {
   return size
 }
 
+/** Encoded size of a length-prefixed byte string; -1 for something that is not bytes. */
 function bytesSize(bytes: Buffer | null | undefined): number {
-  return bytes == null ? 1 : varIntSize(bytes.length) + bytes.length
+  if (bytes == null) return 1
+  if (!(bytes instanceof Uint8Array)) return -1
+  return varIntSize(bytes.length) + bytes.length
 }
 
 function writeVarInt(out: Buffer, at: number, value: number): number {
@@ -152,8 +177,12 @@ function writeVarInt(out: Buffer, at: number, value: number): number {
 
 function writeBytes(out: Buffer, at: number, bytes: Buffer | null | undefined): number {
   if (bytes == null) return writeVarInt(out, at, -1)
-  at = writeVarInt(out, at, bytes.length)
-  return at + bytes.copy(out, at)
+  const length = bytes.length
+  at = writeVarInt(out, at, length)
+  // Header values are a few bytes: a loop beats Buffer#copy's argument checks; larger ones use memcpy.
+  if (length < 32) for (let i = 0; i < length; i++) out[at + i] = bytes[i] as number
+  else out.set(bytes, at)
+  return at + length
 }
 
 /** Zig-zag varint of a 64-bit signed value (a timestamp delta, nearly always 0). */

@@ -150,13 +150,13 @@ class HeaderValues {
       this.#ingestMicros = row.ingestMicros
       this.#ingestBytes = Buffer.from(row.ingestMicros.toString())
     }
-    return new Map([
-      [headerNames.source, this.#sourceBytes],
-      [headerNames.op, this.#opBytes],
-      [headerNames.schemaVersion, this.#schemaVersionBytes],
-      [headerNames.cursor, Buffer.from(`${row.partitionId}:${row.blockNumber}:${row.blockOffset}`)],
-      [headerNames.queryId, this.#queryIdBytes],
-      [headerNames.ingestTime, this.#ingestBytes],
-    ])
+    const headers = new Map<Buffer, Buffer>()
+    headers.set(headerNames.source, this.#sourceBytes)
+    headers.set(headerNames.op, this.#opBytes)
+    headers.set(headerNames.schemaVersion, this.#schemaVersionBytes)
+    headers.set(headerNames.cursor, Buffer.from(`${row.partitionId}:${row.blockNumber}:${row.blockOffset}`))
+    headers.set(headerNames.queryId, this.#queryIdBytes)
+    headers.set(headerNames.ingestTime, this.#ingestBytes)
+    return headers
   }
 }
