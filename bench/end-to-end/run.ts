@@ -126,6 +126,7 @@ if (process.argv[1] === import.meta.filename) {
       rate: { type: 'string' },
       seconds: { type: 'string', default: '20' },
       profile: { type: 'boolean', default: false },
+      'batch-rows': { type: 'string' },
     },
   })
   const bootstrap = process.env.KAFKA_BOOTSTRAP
@@ -138,6 +139,7 @@ if (process.argv[1] === import.meta.filename) {
       ? { kind: 'rate', rate: Number(values.rate), seconds: Number(values.seconds) }
       : { kind: 'max', rows: Number(values.rows), rowsPerInsert: 50_000 },
     partitions: 6,
+    engine: values['batch-rows'] ? { batchMaxRows: Number(values['batch-rows']) } : {},
     progress: (line) => process.stderr.write(`  ${line}\n`),
     nodeFlags: values.profile ? ['--cpu-prof', '--cpu-prof-dir=.cache/profiles'] : [],
   })

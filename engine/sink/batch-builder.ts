@@ -4,7 +4,7 @@ import { topicFor } from '../kafka/topics.js'
 import type { ChangelogRow } from '../source/changelog-reader.js'
 import type { Cursor } from '../source/cursor.js'
 import { messageKey } from '../source/message-key.js'
-import type { SourceSchemas } from '../source/source-schemas.js'
+import type { SourceSchema, SourceSchemas } from '../source/source-schemas.js'
 import { headerNames, type OutgoingMessage } from './outgoing-message.js'
 
 export interface Batch {
@@ -58,11 +58,16 @@ export async function buildBatch(
   let consumed = 0
   const headerValues = new HeaderValues()
   const topics = new Map<string, string>()
+  // One INSERT's rows share source and fingerprint: the previous row's schema is looked up again only on change.
+  let schema: SourceSchema | undefined
+  // The last consumed row per changelog partition, turned into the cursor at the end.
+  const lastRow = new Map<string, ChangelogRow>()
   for (const row of rows) {
     if (consumed > 0 && payloadBytes + row.payload.length > options.maxBytes) break
     const headers = headerValues.of(row)
     try {
-      const schema = schemas.cached(row.source, row.fingerprint) ?? (await schemas.get(row.source, row.fingerprint))
+      if (schema === undefined || schema.source !== row.source || schema.fingerprint !== row.fingerprint)
+        schema = schemas.cached(row.source, row.fingerprint) ?? (await schemas.get(row.source, row.fingerprint))
       const values = schema.decode(row.payload)
       const value = schema.encoder.encode(
         {
@@ -89,11 +94,13 @@ export async function buildBatch(
       headers.set(headerNames.error, Buffer.from((error as Error).message))
       messages.push({ topic: options.deadLetterTopic, key: Buffer.from(row.source), value: row.payload, headers })
     }
-    cursor.set(row.partitionId, { blockNumber: row.blockNumber, blockOffset: row.blockOffset })
+    lastRow.set(row.partitionId, row)
     queryIds.add(row.queryId)
     payloadBytes += row.payload.length
     consumed += 1
   }
+  for (const [partition, row] of lastRow)
+    cursor.set(partition, { blockNumber: row.blockNumber, blockOffset: row.blockOffset })
   return { messages, rows: consumed, payloadBytes, cursor, queryIds, firstIngestMicros: rows[0]?.ingestMicros }
 }
 

@@ -12,6 +12,8 @@ import { plainKeyColumns } from './message-key.js'
 /** Everything needed to turn a changelog row of one (source, fingerprint) into a Kafka message. */
 export interface SourceSchema {
   source: string
+  /** The payload types' fingerprint this schema decodes (decimal text, as in the changelog). */
+  fingerprint: string
   version: number
   decode: RowDecoder
   encoder: MessageEncoder
@@ -116,6 +118,7 @@ export class SourceSchemas {
     }
     return {
       source: version.source,
+      fingerprint: version.fingerprint,
       version: version.version,
       decode: createRowDecoder(columns),
       encoder: createMessageEncoder(this.#options.format, {
