@@ -22,7 +22,14 @@ import { type Batch, buildBatch } from './sink/batch-builder.js'
 import { headerNames } from './sink/outgoing-message.js'
 import { createPublisher, type Publisher, transactionalId } from './sink/publisher.js'
 import { ChangelogReader, type ChangelogRow } from './source/changelog-reader.js'
-import { type Cursor, type CursorJson, compareCursors, cursorToJson, describeCursor } from './source/cursor.js'
+import {
+  type Cursor,
+  type CursorJson,
+  compareCursors,
+  cursorToJson,
+  describeCursor,
+  sameCursor,
+} from './source/cursor.js'
 import { checkCursor } from './source/regression-check.js'
 import { ReplicatedWatermarkSource } from './source/replicated-watermark-source.js'
 import { SourceSchemas } from './source/source-schemas.js'
@@ -354,8 +361,11 @@ export class Engine {
         await this.#measureLag(reader, false)
       }
     } finally {
-      // Let a read ahead finish before the caller retries or closes the client under it.
+      // Let reads ahead finish before the caller retries (from the committed checkpoint) or closes the client.
       await ahead?.catch(() => {})
+      const read = this.#readAhead
+      this.#readAhead = undefined
+      await read?.rows.catch(() => {})
     }
   }
 
@@ -366,8 +376,7 @@ export class Engine {
   async #prepare(from: Cursor): Promise<PreparedBatch | undefined> {
     const { config } = this.#options
     const pollStarted = Date.now()
-    const watermark = await this.#watermarks?.watermark(from)
-    const rows = await (this.#reader as ChangelogReader).read(from, { limit: config.engine.batchMaxRows, watermark })
+    const rows = await this.#readRows(from)
     if (rows.length === 0) return undefined
     const tracer = this.#tracing.tracer
     const span = tracer.startSpan(spanNames.batch, {
@@ -425,6 +434,36 @@ export class Engine {
       failSpan(span, error)
       throw error
     }
+  }
+
+  /** The read of the rows after `from`, started before they were asked for (see #readRows). */
+  #readAhead: { from: Cursor; rows: Promise<ChangelogRow[]> } | undefined
+
+  /**
+   * The rows after `from`. When a read returns a full batch there is a backlog, and the read after it starts at
+   * once, so ClickHouse works on it while this batch is encoded and the previous one commits. It is used only if
+   * the next batch starts exactly where this read ended (a batch cut short by batchMaxBytes re-reads instead).
+   */
+  async #readRows(from: Cursor): Promise<ChangelogRow[]> {
+    const ahead = this.#readAhead
+    this.#readAhead = undefined
+    const rows = ahead && sameCursor(ahead.from, from) ? await ahead.rows : await this.#read(from)
+    if (rows.length === this.#options.config.engine.batchMaxRows && !this.#stopRequested) {
+      const next = new Map(from)
+      for (const row of rows) next.set(row.partitionId, { blockNumber: row.blockNumber, blockOffset: row.blockOffset })
+      const read = this.#read(next)
+      read.catch(() => {}) // a failure is raised where the rows are used, or the read is dropped
+      this.#readAhead = { from: next, rows: read }
+    }
+    return rows
+  }
+
+  async #read(from: Cursor): Promise<ChangelogRow[]> {
+    const watermark = await this.#watermarks?.watermark(from)
+    return (this.#reader as ChangelogReader).read(from, {
+      limit: this.#options.config.engine.batchMaxRows,
+      watermark,
+    })
   }
 
   /**

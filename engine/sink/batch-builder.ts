@@ -27,6 +27,8 @@ export interface BatchOptions {
   deadLetterTopic: string
 }
 
+const yieldEveryRows = 1000
+
 /** A row that cannot be decoded or encoded, when the policy is to stop. Never retried: the row will not change. */
 export class PoisonRowError extends TailhouseError {
   constructor(row: ChangelogRow, cause: unknown) {
@@ -64,6 +66,9 @@ export async function buildBatch(
   const lastRow = new Map<string, ChangelogRow>()
   for (const row of rows) {
     if (consumed > 0 && payloadBytes + row.payload.length > options.maxBytes) break
+    // Encoding a batch takes tens of milliseconds: let the event loop in now and then, so the previous batch's
+    // commit (whose replies arrive meanwhile) goes on instead of waiting for the whole batch.
+    if (consumed > 0 && consumed % yieldEveryRows === 0) await new Promise(setImmediate)
     const headers = headerValues.of(row)
     try {
       if (schema === undefined || schema.source !== row.source || schema.fingerprint !== row.fingerprint)
