@@ -362,7 +362,9 @@ export class Engine {
       }
     } finally {
       // Let reads ahead finish before the caller retries (from the committed checkpoint) or closes the client.
-      await ahead?.catch(() => {})
+      // A batch prepared ahead and dropped still ends its span, marked as not published.
+      const dropped = await ahead?.catch(() => undefined)
+      dropped?.span.setAttribute('tailhouse.dropped', true).end()
       const read = this.#readAhead
       this.#readAhead = undefined
       await read?.rows.catch(() => {})
