@@ -8,9 +8,9 @@
 import { randomBytes } from 'node:crypto'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
-import { Admin } from '@platformatic/kafka'
 import { ensureTopics } from '../../engine/kafka/topics.js'
 import { ensureKafkaInstalled } from '../../test/stack/kafka-install.js'
+import { deleteTopics } from '../lib/delete-topics.js'
 import { runProducerPerformance } from './producer-performance.js'
 
 export interface BrokerLimitOptions {
@@ -103,19 +103,6 @@ export async function measureBrokerLimit(options: BrokerLimitOptions): Promise<P
     await deleteTopics(brokers, topics)
   }
   return results
-}
-
-/** Best effort: a topic left behind costs disk space only, and must not hide the measurement's outcome. */
-async function deleteTopics(brokers: string[], topics: string[]): Promise<void> {
-  if (topics.length === 0) return
-  const admin = new Admin({ clientId, bootstrapBrokers: brokers })
-  try {
-    await admin.deleteTopics({ topics })
-  } catch {
-    // ignored, see above
-  } finally {
-    await admin.close().catch(() => {})
-  }
 }
 
 async function main(): Promise<void> {

@@ -12,6 +12,7 @@ import type { TailhouseConfig } from '../../engine/config/config.js'
 import { ensureTopics } from '../../engine/kafka/topics.js'
 import { benchTopic } from '../lib/bench-config.js'
 import { runWorker, siblingScript } from '../lib/child.js'
+import { deleteTopics } from '../lib/delete-topics.js'
 import { LatencyConsumer, percentile } from '../lib/latency-consumer.js'
 import type { ProcessSample } from '../lib/process-sampler.js'
 import { verifyTopic } from '../lib/verify-topic.js'
@@ -108,6 +109,7 @@ export async function measureEndToEnd(options: EndToEndOptions): Promise<EndToEn
     }
   } finally {
     await latency?.close().catch(() => {})
+    await deleteTopics([options.bootstrap], [topic, `${run}.checkpoints`])
     rmSync(runDir, { recursive: true, force: true })
   }
 }

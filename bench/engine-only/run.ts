@@ -12,6 +12,7 @@ import { engineDefaults } from '../../engine/config/config.js'
 import { ensureTopics } from '../../engine/kafka/topics.js'
 import { benchTopic } from '../lib/bench-config.js'
 import { runWorker, siblingScript } from '../lib/child.js'
+import { deleteTopics } from '../lib/delete-topics.js'
 import type { ProcessSample } from '../lib/process-sampler.js'
 import { verifyTopic } from '../lib/verify-topic.js'
 import { type Workload, workloads } from '../lib/workloads.js'
@@ -92,6 +93,7 @@ export async function measureEngineOnly(options: EngineOnlyOptions): Promise<Eng
       verified: { records: verified.records, missing: verified.missing, duplicated: verified.duplicated },
     }
   } finally {
+    await deleteTopics([options.bootstrap], [benchTopic(run, options.workload), `${run}.checkpoints`])
     rmSync(runDir, { recursive: true, force: true })
   }
 }
