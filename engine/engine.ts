@@ -26,6 +26,7 @@ import {
   type Cursor,
   type CursorJson,
   compareCursors,
+  cursorAfter,
   cursorToJson,
   describeCursor,
   sameCursor,
@@ -451,8 +452,7 @@ export class Engine {
     this.#readAhead = undefined
     const rows = ahead && sameCursor(ahead.from, from) ? await ahead.rows : await this.#read(from)
     if (rows.length === this.#options.config.engine.batchMaxRows && !this.#stopRequested) {
-      const next = new Map(from)
-      for (const row of rows) next.set(row.partitionId, { blockNumber: row.blockNumber, blockOffset: row.blockOffset })
+      const next = cursorAfter(from, rows)
       const read = this.#read(next)
       read.catch(() => {}) // a failure is raised where the rows are used, or the read is dropped
       this.#readAhead = { from: next, rows: read }

@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util'
 import { ensureTopics } from '../../engine/kafka/topics.js'
 import { ensureKafkaInstalled } from '../../test/stack/kafka-install.js'
 import { deleteTopics } from '../lib/delete-topics.js'
-import { runProducerPerformance } from './producer-performance.js'
+import { type ProducerPerformanceSummary, runProducerPerformance } from './producer-performance.js'
 
 export interface BrokerLimitOptions {
   bootstrap: string
@@ -28,19 +28,12 @@ export interface BrokerLimitOptions {
   progress: (line: string) => void
 }
 
-export interface ProducerPerformanceResult {
+/** One variant's figures: ProducerPerformance's summary (see producer-performance.ts) and what was run. */
+export interface ProducerPerformanceResult extends Omit<ProducerPerformanceSummary, 'recordsSent'> {
   variant: 'idempotent' | 'transactional'
   records: number
   recordSize: number
   compression: string
-  recordsPerSecond: number
-  /** MiB/s of record payload (records × recordSize), as ProducerPerformance reports it. */
-  mbPerSecond: number
-  avgLatencyMs: number
-  maxLatencyMs: number
-  p50Ms: number
-  p95Ms: number
-  p99Ms: number
   /** Wall time of the java run incl. JVM start, for information; recordsPerSecond excludes the JVM start. */
   seconds: number
   /** The exact command line, for the README/reproduction. */
@@ -82,19 +75,13 @@ export async function measureBrokerLimit(options: BrokerLimitOptions): Promise<P
           : {}),
         onStatsLine: (line) => options.progress(`${label}: ${line}`),
       })
-      const { summary } = outcome
+      const { recordsSent, ...figures } = outcome.summary
       results.push({
         variant,
-        records: summary.recordsSent, // equal to options.records, or runProducerPerformance failed
+        records: recordsSent, // equal to options.records, or runProducerPerformance failed
         recordSize: options.recordSize,
         compression: options.compression,
-        recordsPerSecond: summary.recordsPerSecond,
-        mbPerSecond: summary.mbPerSecond,
-        avgLatencyMs: summary.avgLatencyMs,
-        maxLatencyMs: summary.maxLatencyMs,
-        p50Ms: summary.p50Ms,
-        p95Ms: summary.p95Ms,
-        p99Ms: summary.p99Ms,
+        ...figures,
         seconds: outcome.seconds,
         command: outcome.command,
       })

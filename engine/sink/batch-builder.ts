@@ -2,7 +2,7 @@ import { RowDecodeError } from '../encoding/rowbinary-decoder.js'
 import { TailhouseError } from '../errors.js'
 import { topicFor } from '../kafka/topics.js'
 import type { ChangelogRow } from '../source/changelog-reader.js'
-import type { Cursor } from '../source/cursor.js'
+import { type Cursor, cursorAfter } from '../source/cursor.js'
 import { messageKey } from '../source/message-key.js'
 import type { SourceSchema, SourceSchemas } from '../source/source-schemas.js'
 import { headerNames, type OutgoingMessage } from './outgoing-message.js'
@@ -53,7 +53,6 @@ export async function buildBatch(
   schemas: SourceSchemas,
   options: BatchOptions,
 ): Promise<Batch> {
-  const cursor: Cursor = new Map(start)
   const messages: OutgoingMessage[] = []
   const queryIds = new Set<string>()
   let payloadBytes = 0
@@ -62,8 +61,6 @@ export async function buildBatch(
   const topics = new Map<string, string>()
   // One INSERT's rows share source and fingerprint: the previous row's schema is looked up again only on change.
   let schema: SourceSchema | undefined
-  // The last consumed row per changelog partition, turned into the cursor at the end.
-  const lastRow = new Map<string, ChangelogRow>()
   for (const row of rows) {
     if (consumed > 0 && payloadBytes + row.payload.length > options.maxBytes) break
     // Encoding a batch takes tens of milliseconds: let the event loop in now and then, so the previous batch's
@@ -99,13 +96,11 @@ export async function buildBatch(
       headers.set(headerNames.error, Buffer.from((error as Error).message))
       messages.push({ topic: options.deadLetterTopic, key: Buffer.from(row.source), value: row.payload, headers })
     }
-    lastRow.set(row.partitionId, row)
     queryIds.add(row.queryId)
     payloadBytes += row.payload.length
     consumed += 1
   }
-  for (const [partition, row] of lastRow)
-    cursor.set(partition, { blockNumber: row.blockNumber, blockOffset: row.blockOffset })
+  const cursor = cursorAfter(start, rows, consumed)
   return { messages, rows: consumed, payloadBytes, cursor, queryIds, firstIngestMicros: rows[0]?.ingestMicros }
 }
 

@@ -27,6 +27,23 @@ export function cursorFromJson(json: CursorJson): Cursor {
   )
 }
 
+/** `start` moved past the first `count` rows (in cursor order): per partition, the last of them. */
+export function cursorAfter(
+  start: Cursor,
+  rows: ReadonlyArray<Position & { partitionId: string }>,
+  count = rows.length,
+): Cursor {
+  const last = new Map<string, Position>()
+  for (let i = 0; i < count; i++) {
+    const row = rows[i] as Position & { partitionId: string }
+    last.set(row.partitionId, row)
+  }
+  const cursor: Cursor = new Map(start)
+  for (const [partition, row] of last)
+    cursor.set(partition, { blockNumber: row.blockNumber, blockOffset: row.blockOffset })
+  return cursor
+}
+
 export function sameCursor(a: Cursor, b: Cursor): boolean {
   return JSON.stringify(cursorToJson(a)) === JSON.stringify(cursorToJson(b))
 }

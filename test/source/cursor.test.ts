@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { type Cursor, compareCursors, cursorFromJson, cursorToJson } from '../../engine/source/cursor.js'
+import { type Cursor, compareCursors, cursorAfter, cursorFromJson, cursorToJson } from '../../engine/source/cursor.js'
 
 const c = (entries: Record<string, [number, number]>): Cursor =>
   new Map(Object.entries(entries).map(([p, [b, o]]) => [p, { blockNumber: BigInt(b), blockOffset: BigInt(o) }]))
@@ -22,5 +22,23 @@ describe('cursor', () => {
   ]
   it.each(cases)('%j against %j is %s', (a, b, expected) => {
     expect(compareCursors(c(a), c(b))).toBe(expected)
+  })
+})
+
+describe('cursorAfter', () => {
+  const row = (partitionId: string, blockNumber: bigint, blockOffset: bigint) => ({
+    partitionId,
+    blockNumber,
+    blockOffset,
+  })
+  it('moves each partition to the last of the first `count` rows, keeping the others', () => {
+    const start = new Map([
+      ['a', { blockNumber: 1n, blockOffset: 9n }],
+      ['z', { blockNumber: 4n, blockOffset: 0n }],
+    ])
+    const rows = [row('a', 2n, 0n), row('b', 3n, 0n), row('a', 2n, 1n), row('b', 5n, 7n)]
+    expect(cursorToJson(cursorAfter(start, rows))).toEqual({ a: ['2', '1'], b: ['5', '7'], z: ['4', '0'] })
+    expect(cursorToJson(cursorAfter(start, rows, 2))).toEqual({ a: ['2', '0'], b: ['3', '0'], z: ['4', '0'] })
+    expect(cursorToJson(start)).toEqual({ a: ['1', '9'], z: ['4', '0'] }) // start is not changed
   })
 })
