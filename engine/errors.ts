@@ -12,6 +12,7 @@ export const errorCodes = [
   'TH_UNSUPPORTED_TYPE', // a source column's ClickHouse type has no mapping
   'TH_CAPTURE', // a source cannot be captured (wrong engine, unsafe server settings, missing objects)
   'TH_MIGRATION', // an engine migration failed or an applied migration file was changed
+  'TH_KAFKA', // Kafka refused a request in a way the engine cannot retry past (permissions, sizes, configuration)
 ] as const
 
 export type ErrorCode = (typeof errorCodes)[number]
@@ -111,6 +112,12 @@ export class MigrationError extends TailhouseError {
   constructor(migration: string, message: string, options: TailhouseErrorOptions = {}) {
     super('TH_MIGRATION', `${migration}: ${message}`, options)
     this.migration = migration
+  }
+}
+
+export class KafkaError extends TailhouseError {
+  constructor(message: string, options: TailhouseErrorOptions = {}) {
+    super('TH_KAFKA', message, options)
   }
 }
 

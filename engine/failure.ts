@@ -1,27 +1,46 @@
 import { NetworkError, TimeoutError } from '@platformatic/kafka'
-import { TailhouseError } from './errors.js'
+import { CaptureError, TailhouseError } from './errors.js'
 import { isFenced } from './kafka/kafka-errors.js'
 
-export type Failure = 'fenced' | 'retry' | 'fatal'
+/**
+ * The one place that decides what a failure means for the engine (ARCHITECTURE.md, "Failures"): retry it (after a
+ * backoff, from the committed checkpoint), stop because another instance took over (fenced), or stop because
+ * retrying cannot help (fatal). `reason` names the dependency for `tailhouse_retries_total{reason}`.
+ */
+export interface Failure {
+  action: 'retry' | 'fenced' | 'fatal'
+  reason: 'kafka' | 'clickhouse' | 'schema' | 'engine'
+}
 
-/** Whether the engine should retry an error, stop because it was fenced, or stop because retrying cannot help. */
-export function classify(error: unknown): Failure {
-  if (isFenced(error)) return 'fenced'
-  if (error instanceof TailhouseError) return error.canRetry ? 'retry' : 'fatal'
-  if (error instanceof NetworkError || error instanceof TimeoutError) return 'retry'
-  if ((error as { canRetry?: unknown })?.canRetry === true) return 'retry'
-  const code = (error as NodeJS.ErrnoException)?.code
-  if (code && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN'].includes(code))
-    return 'retry'
-  const name = (error as Error)?.constructor?.name ?? ''
-  // @platformatic/kafka wraps network failures of several brokers/partitions in MultipleErrors.
-  if (
-    /MultipleErrors|ResponseError/.test(name) &&
-    (error as { errors?: unknown[] }).errors?.every((e) => classify(e) === 'retry')
-  ) {
-    return 'retry'
+/** Network error codes of Node's sockets that a retry can outlast. */
+const transientSocketCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN'])
+
+export function classifyFailure(error: unknown): Failure {
+  if (isFenced(error)) return { action: 'fenced', reason: 'kafka' }
+  if (error instanceof TailhouseError) {
+    const reason =
+      error instanceof CaptureError
+        ? 'schema'
+        : error.code === 'TH_CLICKHOUSE_UNREACHABLE' || error.code === 'TH_CLICKHOUSE_QUERY'
+          ? 'clickhouse'
+          : error.code === 'TH_KAFKA'
+            ? 'kafka'
+            : 'engine'
+    return { action: error.canRetry ? 'retry' : 'fatal', reason }
   }
-  return 'fatal'
+  return { action: kafkaRetriable(error) ? 'retry' : 'fatal', reason: 'kafka' }
+}
+
+/** Errors of the Kafka client (and the sockets under it) that a retry can outlast. */
+function kafkaRetriable(error: unknown): boolean {
+  if (error instanceof NetworkError || error instanceof TimeoutError) return true
+  if ((error as { canRetry?: unknown })?.canRetry === true) return true
+  const code = (error as NodeJS.ErrnoException)?.code
+  if (code && transientSocketCodes.has(code)) return true
+  const name = (error as Error)?.constructor?.name ?? ''
+  // @platformatic/kafka wraps failures of several brokers/partitions in MultipleErrors.
+  const inner = (error as { errors?: unknown[] }).errors
+  return /MultipleErrors|ResponseError/.test(name) && Array.isArray(inner) && inner.every(kafkaRetriable)
 }
 
 /** Exponential backoff with jitter: 0.5 s, 1 s, 2 s, … capped at 30 s. */

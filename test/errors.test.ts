@@ -6,6 +6,7 @@ import {
   ConfigError,
   canRetry,
   errorCodes,
+  KafkaError,
   MigrationError,
   StackError,
   type TailhouseError,
@@ -30,7 +31,8 @@ describe('errors', () => {
       false,
     ],
     [new CaptureError('shop.orders', 'is a Distributed table'), 'TH_CAPTURE', false],
-    [new MigrationError('0001_changelog.sql', 'checksum changed'), 'TH_MIGRATION', false],
+    [new MigrationError('0001_sources.sql', 'checksum changed'), 'TH_MIGRATION', false],
+    [new KafkaError('TOPIC_AUTHORIZATION_FAILED on tailhouse.shop.orders'), 'TH_KAFKA', false],
   ]
 
   it.each(cases)('%s has its code and retry policy', (error, code, retriable) => {

@@ -53,6 +53,7 @@ export async function measureEngineOnly(options: EngineOnlyOptions): Promise<Eng
       workload: options.workload.name,
       rows: options.rows,
       batchRows: engineDefaults.batchMaxRows,
+      partitions: options.partitions,
     }
     const captured = await runWorker<CapturedChangelog>({
       script: siblingScript(import.meta.url, 'capture-changelog'),
@@ -72,6 +73,7 @@ export async function measureEngineOnly(options: EngineOnlyOptions): Promise<Eng
       runDir,
       workload: options.workload.name,
       delivery: options.delivery,
+      rows: options.rows,
     }
     const { result, usage } = await runWorker<EngineOnlyOutput>({
       script: siblingScript(import.meta.url, 'worker'),

@@ -1,7 +1,7 @@
 import { arrayOf, boolean, integer, object, oneOf, optionalString, ratio, type Shape, string } from './fields.js'
 
 /** `db.table`, both parts plain identifiers or backquote-free names. */
-const tableName = { pattern: /^[^.`\s]+\.[^.`\s]+$/, hint: 'expected db.table' }
+const tableName = { pattern: /^[^.`\s/]+\.[^.`\s/]+$/, hint: 'expected db.table (no / in either name)' }
 const identifier = {
   pattern: /^[A-Za-z_][A-Za-z0-9_]*$/,
   hint: 'letters, digits and _ only, not starting with a digit',
@@ -48,6 +48,12 @@ export interface EngineConfig {
   offsetsPath: string
   /** A row that cannot be decoded or encoded: stop the engine, or publish it to kafka.deadLetterTopic. */
   onPoisonRow: 'stop' | 'dead-letter'
+  /**
+   * Message headers. lean: only `traceparent`, when the batch is traced (everything else is in the value's
+   * envelope). full: also tailhouse.source, .op, .schema_version, .cursor, .query_id, .ingest_time_us, for consumers
+   * that route or deduplicate without decoding values.
+   */
+  headers: 'lean' | 'full'
 }
 
 export interface ClickHouseConfig {
@@ -142,6 +148,7 @@ export const engineDefaults: EngineConfig = {
   pollIntervalMs: 100,
   offsetsPath: '.tailhouse/offsets.sqlite',
   onPoisonRow: 'stop',
+  headers: 'lean',
 }
 
 export const configShape: Shape<TailhouseConfig> = {
@@ -261,6 +268,11 @@ export const configShape: Shape<TailhouseConfig> = {
         description: 'undecodable rows',
         default: engineDefaults.onPoisonRow,
         parse: oneOf('stop', 'dead-letter'),
+      },
+      headers: {
+        description: 'message headers: lean (traceparent only) or full (also source, op, cursor, …)',
+        default: engineDefaults.headers,
+        parse: oneOf('lean', 'full'),
       },
     }),
   },

@@ -9,12 +9,15 @@ export interface TopicSpec {
   configs?: Record<string, string>
 }
 
-/** Creates the topics that do not exist yet; existing ones are left exactly as they are. */
+/**
+ * Creates the topics that do not exist yet; existing ones are left exactly as they are. Returns the names created and
+ * every topic's partition count as the broker has it (an existing topic keeps its own count).
+ */
 export async function ensureTopics(
   bootstrapBrokers: string[],
   clientId: string,
   topics: TopicSpec[],
-): Promise<string[]> {
+): Promise<{ created: string[]; partitions: Map<string, number> }> {
   const admin = new Admin({ clientId, bootstrapBrokers })
   const created: string[] = []
   try {
@@ -33,10 +36,12 @@ export async function ensureTopics(
         if (!isTopicAlreadyExists(error)) throw error // created concurrently by another instance: fine
       }
     }
+    const metadata = await admin.metadata({ topics: topics.map((t) => t.name) })
+    const partitions = new Map([...metadata.topics].map(([name, topic]) => [name, topic.partitionsCount]))
+    return { created, partitions }
   } finally {
     await admin.close()
   }
-  return created
 }
 
 /** The topic of a source, from kafka.topicTemplate. */
