@@ -1,6 +1,5 @@
 import { resolve } from 'node:path'
 import type { ClickHouseClient } from '@clickhouse/client'
-import { Admin } from '@platformatic/kafka'
 import { checkServerVersion } from './capture/server-checks.js'
 import { createClickHouse } from './clickhouse/client-factory.js'
 import { describeClickHouse } from './clickhouse/options.js'
@@ -23,8 +22,9 @@ import { ChangelogSource } from './source/changelog-source.js'
 import { type Cursor, type CursorJson, cursorToJson, describeCursor, positionText } from './source/cursor.js'
 import { detectFormatSchemas } from './source/format-schemas.js'
 import { SourceSchemas } from './source/source-schemas.js'
-import { createEngineMetrics, type EngineMetrics, type MetricsHandle, noopMetrics } from './telemetry/engine-metrics.js'
-import { type HealthServer, readinessChecks, startHealthServer } from './telemetry/health-server.js'
+import { startEngineHttp } from './telemetry/engine-http.js'
+import { type EngineMetrics, type LagSample, type MetricsHandle, noopMetrics } from './telemetry/engine-metrics.js'
+import type { HealthServer } from './telemetry/health-server.js'
 import { loopTelemetry } from './telemetry/loop-telemetry.js'
 import { createTracing, type Tracing } from './telemetry/tracing.js'
 
@@ -365,63 +365,31 @@ export class Engine {
 
   /** /healthz, /readyz and /metrics, before anything else, so probes answer while the engine starts. */
   async #startHttp(): Promise<void> {
-    const { telemetry, kafka } = this.#config
-    if (!telemetry.http) return
-    this.#metricsHandle = createEngineMetrics({
+    if (!this.#config.telemetry.http) return
+    const { http, metrics } = await startEngineHttp({
+      telemetry: this.#config.telemetry,
+      kafka: this.#config.kafka,
       engineId: this.#engineId,
-      lag: async () => {
-        const source = this.#source
-        const sources = this.#schemas?.sources ?? []
-        if (!source || !this.#loop) return []
-        const now = Date.now()
-        const pending = new Map((await source.lagBySource(this.#loop.position.cursor)).map((l) => [l.source, l]))
-        return sources.map((s) => {
-          const lag = pending.get(s)
-          return {
-            source: s,
-            rows: lag?.rows ?? 0,
-            seconds: lag?.rows ? Math.max(0, (now - lag.oldestMillis) / 1000) : 0,
-          }
-        })
-      },
+      state: () => this.#state.state,
+      fenced: () => this.#fenced,
+      client: () => this.#client,
+      lag: () => this.#lagSamples(),
     })
-    this.#metrics = this.#metricsHandle.metrics
-    this.#http = await startHealthServer({
-      host: telemetry.httpHost,
-      port: telemetry.httpPort,
-      liveness: () => {
-        const state = this.#state.state
-        return { alive: state !== 'failed' && state !== 'stopped', detail: state }
-      },
-      readiness: readinessChecks({
-        engine: () => ({ ok: this.#state.state === 'running', detail: this.#state.state }),
-        fenced: () => ({
-          ok: !this.#fenced,
-          detail: this.#fenced ? 'fenced by another instance' : 'holds its transactional id',
-        }),
-        clickhouse: async () => {
-          if (!this.#client) return { ok: false, detail: 'not connected yet' }
-          await this.#client.query({ query: 'SELECT 1', format: 'JSONEachRow' }).then((r) => r.json())
-          return { ok: true, detail: 'answers' }
-        },
-        kafka: async () => {
-          const admin = new Admin({
-            clientId: `${kafka.clientId}-readiness`,
-            bootstrapBrokers: kafka.brokers,
-            retries: 0,
-            timeout: 1_000,
-          })
-          try {
-            const metadata = await admin.metadata({ topics: [] })
-            return { ok: metadata.brokers.size > 0, detail: `${metadata.brokers.size} broker(s)` }
-          } finally {
-            await admin.close().catch(() => {})
-          }
-        },
-      }),
-      metrics: this.#metricsHandle.handle,
+    this.#http = http
+    this.#metricsHandle = metrics
+    this.#metrics = metrics.metrics
+    this.#log.log('info', `serving /healthz, /readyz and /metrics at ${http.url}`)
+  }
+
+  async #lagSamples(): Promise<LagSample[]> {
+    const source = this.#source
+    if (!source || !this.#loop) return []
+    const now = Date.now()
+    const pending = new Map((await source.lagBySource(this.#loop.position.cursor)).map((l) => [l.source, l]))
+    return (this.#schemas?.sources ?? []).map((s) => {
+      const lag = pending.get(s)
+      return { source: s, rows: lag?.rows ?? 0, seconds: lag?.rows ? Math.max(0, (now - lag.oldestMillis) / 1000) : 0 }
     })
-    this.#log.log('info', `serving /healthz, /readyz and /metrics at ${this.#http.url}`)
   }
 
   async #resetPublisher(): Promise<void> {
