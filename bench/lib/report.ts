@@ -1,4 +1,5 @@
 import type { ProducerPerformanceResult } from '../broker-limit/run.js'
+import type { CaptureOverheadResult } from '../capture-overhead/run.js'
 import type { EndToEndResult } from '../end-to-end/run.js'
 import type { EngineOnlyResult } from '../engine-only/run.js'
 import type { NativeKafkaResult } from '../native-kafka-engine/run.js'
@@ -13,6 +14,7 @@ export interface BenchResults {
   engineOnly: EngineOnlyResult[]
   brokerLimit: ProducerPerformanceResult[]
   nativeKafkaEngine: NativeKafkaResult[]
+  captureOverhead: CaptureOverheadResult[]
 }
 
 /** The issue's targets for tailhouse on a 2-core machine (exactly-once, narrow rows). */
@@ -55,6 +57,15 @@ export function checkTargets(r: BenchResults): TargetCheck[] {
       `${engine?.process.peakRssMb} MiB peak (engine only)`,
       (v) => v * 2 ** 20 <= 300e6,
     ),
+    ...(['narrow', 'wide'] as const).map((workload) => {
+      const overhead = r.captureOverhead.find((x) => x.workload === workload)
+      return check(
+        `capture overhead, ${workload}: tailhouseRatio ≤ 2.0`,
+        overhead?.tailhouseRatio,
+        `${overhead?.tailhouseRatio.toFixed(2)}× (${overhead?.tailhouseSeconds} s vs ${overhead?.baselineSeconds} s without capture)`,
+        (v) => v <= 2.0,
+      )
+    }),
   ]
 }
 
@@ -145,7 +156,33 @@ export function renderMarkdown(r: BenchResults): string {
     )
   }
   lines.push('')
-  lines.push('## Targets (exactly-once, narrow rows)')
+  lines.push("## Capture overhead: what capture costs the captured table's INSERTs")
+  lines.push('')
+  lines.push(
+    'Seconds = INSERT wall time + until the merges they caused had finished; the same rows into each table, ' +
+      "interleaved. CPU = seconds of the process (all of ClickHouse's threads) over the same spans.",
+  )
+  lines.push('')
+  lines.push(
+    '| workload | rows | rows/INSERT | no capture s | tailhouse s | Kafka engine s | tailhouse ratio | Kafka engine ratio | CPU s: none / tailhouse / Kafka engine |',
+  )
+  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|')
+  for (const x of r.captureOverhead)
+    lines.push(
+      row(
+        x.workload,
+        x.rows,
+        x.rowsPerInsert,
+        x.baselineSeconds,
+        x.tailhouseSeconds,
+        x.kafkaEngineSeconds,
+        `${x.tailhouseRatio.toFixed(2)}×`,
+        `${x.kafkaEngineRatio.toFixed(2)}×`,
+        `${x.cpuSeconds.baseline} / ${x.cpuSeconds.tailhouse} / ${x.cpuSeconds.kafkaEngine}`,
+      ),
+    )
+  lines.push('')
+  lines.push('## Targets (exactly-once, narrow rows; capture overhead for narrow and wide)')
   lines.push('')
   lines.push('| target | measured | holds |')
   lines.push('|---|---|---|')
