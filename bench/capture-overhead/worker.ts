@@ -39,7 +39,7 @@ export interface VariantCost {
 
 export interface CaptureOverheadOutput {
   rounds: number
-  /** Untimed rows inserted into each variant first (ids after the timed ones). */
+  /** Untimed rows inserted into each variant first, two INSERTs of `rowsPerInsert` (ids after the timed ones). */
   warmUpRows: number
   costs: Record<Variant, VariantCost>
   /** CPU µs per poll of an idle wait (see calibratePollCpu); subtracted per poll from `cpuSeconds`. */
@@ -50,6 +50,9 @@ export interface CaptureOverheadOutput {
   sourceRows: Record<Variant, number>
   capturedRows: number
 }
+
+/** BENCH_OVERHEAD_VERBOSE=1: a line per INSERT. */
+const verbose = process.env.BENCH_OVERHEAD_VERBOSE === '1'
 
 /** One database per variant, so that merges are told apart by database, never by table name. */
 const databases: Record<Variant, string> = {
@@ -108,10 +111,16 @@ workerMain<CaptureOverheadInput, CaptureOverheadOutput>(async (input, report) =>
 
     const insert = (variant: Variant, first: number, count: number) =>
       client.command({ query: `INSERT INTO ${table(variant)} ${workload.select(first, count)}` })
-    // One small INSERT each, untimed: the first query of a kind pays for things no later one does.
-    const warmUpRows = Math.min(1_000, input.rowsPerInsert)
-    for (const variant of variants) await insert(variant, input.rows, warmUpRows)
-    await waitForMerges(client, watched, watched)
+    // Two untimed rounds first: the first INSERTs of a fresh server cost more than later ones, once (the 4th INSERT
+    // of a run used 1.4–1.8× the CPU of later ones of its variant, whichever variant it was and however long after
+    // the 3rd it came).
+    const warmUpRounds = 2
+    const warmUpRows = warmUpRounds * input.rowsPerInsert
+    for (let round = 0; round < warmUpRounds; round++)
+      for (const variant of variants) {
+        await insert(variant, input.rows + round * input.rowsPerInsert, input.rowsPerInsert)
+        await waitForMerges(client, watched, watched)
+      }
     const pollCpuMicros = await calibratePollCpu(client, watched)
 
     const costs = Object.fromEntries(
@@ -136,6 +145,11 @@ workerMain<CaptureOverheadInput, CaptureOverheadOutput>(async (input, report) =>
         cost.mergeSeconds += ((wait.lastOwnMergeAt ?? inserted) - inserted) / 1000
         cost.cpuSeconds += Math.max(0, cpu.user + cpu.system - wait.polls * pollCpuMicros) / 1e6
         otherMergePolls += wait.otherMergePolls
+        if (verbose)
+          report.progress(
+            `  ${variant}: INSERT ${ms(inserted - started)} + merges ${ms((wait.lastOwnMergeAt ?? inserted) - inserted)}, ` +
+              `CPU ${ms((cpu.user + cpu.system) / 1000)} in ${wait.polls} polls`,
+          )
       }
       report.progress(`${workload.name}: round ${round + 1}/${rounds}, ${describe(costs)}`)
     }
@@ -171,6 +185,10 @@ function describe(costs: Record<Variant, VariantCost>): string {
       return `${v} ${costs[v].insertSeconds.toFixed(2)} + ${costs[v].mergeSeconds.toFixed(2)} s merges${ratio}`
     })
     .join(', ')
+}
+
+function ms(value: number): string {
+  return `${value.toFixed(0)} ms`
 }
 
 async function count(client: ClickHouseClient, query: string): Promise<number> {
