@@ -16,6 +16,7 @@ import { parseChangelogRows } from '../../engine/source/changelog-wire.js'
 import type { Cursor } from '../../engine/source/cursor.js'
 import { SourceSchemas } from '../../engine/source/source-schemas.js'
 import { benchConfig } from '../lib/bench-config.js'
+import { type CpuTime, cpuTime, cpuTimeSince } from '../lib/cpu-time.js'
 import { workerMain } from '../lib/worker-main.js'
 import { workloads } from '../lib/workloads.js'
 import type { CapturedChangelog } from './capture-changelog.js'
@@ -32,6 +33,8 @@ export interface EngineOnlyOutput {
   rows: number
   batches: number
   seconds: number
+  /** CPU over the same span: the main thread (the engine loop) and the process. */
+  cpu: CpuTime
 }
 
 workerMain<EngineOnlyInput, EngineOnlyOutput>(async (input, report) => {
@@ -71,6 +74,7 @@ workerMain<EngineOnlyInput, EngineOnlyOutput>(async (input, report) => {
     return batch
   }
 
+  const cpuBefore = cpuTime()
   const started = performance.now()
   let rows = 0
   let batches = 0
@@ -99,7 +103,7 @@ workerMain<EngineOnlyInput, EngineOnlyOutput>(async (input, report) => {
       batches += 1
       batch = await ahead
     }
-    return { rows, batches, seconds: (performance.now() - started) / 1000 }
+    return { rows, batches, seconds: (performance.now() - started) / 1000, cpu: cpuTimeSince(cpuBefore) }
   } finally {
     clearInterval(progress)
     await publisher.close()

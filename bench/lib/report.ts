@@ -82,8 +82,10 @@ export function renderMarkdown(r: BenchResults): string {
   lines.push('')
   lines.push('## Throughput at the maximum rate')
   lines.push('')
-  lines.push('| run | rows | rows/s | MiB/s | bytes/record | peak RSS MiB | CPU cores | check |')
-  lines.push('|---|---:|---:|---:|---:|---:|---:|---|')
+  lines.push(
+    '| run | rows | rows/s | MiB/s | bytes/record | peak RSS MiB | CPU cores | CPU µs/row engine / process | check |',
+  )
+  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---|')
   const tailhouseRuns = [
     ...r.endToEnd.map((x) => ({ kind: 'end to end', ...x })),
     ...r.engineOnly.map((x) => ({ kind: 'engine only', ...x })),
@@ -98,6 +100,7 @@ export function renderMarkdown(r: BenchResults): string {
         x.avgRecordBytes,
         x.process.peakRssMb,
         x.process.cpuCores,
+        cpuPerRow(x),
         verdict(x.verified),
       ),
     )
@@ -110,6 +113,7 @@ export function renderMarkdown(r: BenchResults): string {
         round1(x.mbPerSecond),
         Math.round(x.avgMessageBytes),
         Math.round(x.peakRssMb),
+        '–',
         '–',
         'count only',
       ),
@@ -125,16 +129,19 @@ export function renderMarkdown(r: BenchResults): string {
         '–',
         '–',
         '–',
+        '–',
       ),
     )
   lines.push('')
   lines.push('## Latency, INSERT → visible to a read_committed consumer (narrow, exactly-once)')
   lines.push('')
-  lines.push('| rate | messages timed | p50 ms | p99 ms | max ms | peak RSS MiB | CPU cores | check |')
-  lines.push('|---|---:|---:|---:|---:|---:|---:|---|')
+  lines.push(
+    '| rate | messages timed | p50 ms | p99 ms | max ms | peak RSS MiB | CPU cores | CPU µs/row engine / process | check |',
+  )
+  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---|')
   for (const x of r.latency)
     lines.push(
-      `| ${x.mode} | ${fmt(x.latencySamples)} | ${x.latencyP50Ms} | ${x.latencyP99Ms} | ${x.latencyMaxMs} | ${x.process.peakRssMb} | ${x.process.cpuCores} | ${verdict(x.verified)} |`,
+      `| ${x.mode} | ${fmt(x.latencySamples)} | ${x.latencyP50Ms} | ${x.latencyP99Ms} | ${x.latencyMaxMs} | ${x.process.peakRssMb} | ${x.process.cpuCores} | ${cpuPerRow(x)} | ${verdict(x.verified)} |`,
     )
   lines.push('')
   lines.push('## Ratios (same run)')
@@ -194,6 +201,12 @@ export function renderMarkdown(r: BenchResults): string {
 
 function row(...cells: Array<string | number>): string {
   return `| ${cells.map((c) => (typeof c === 'number' ? fmt(c) : c)).join(' | ')} |`
+}
+
+/** Older results have no CPU per row; the main thread's is missing off Linux. */
+function cpuPerRow(x: { cpuMicrosPerRow?: number; processCpuMicrosPerRow?: number }): string {
+  if (x.processCpuMicrosPerRow === undefined) return '–'
+  return `${x.cpuMicrosPerRow ?? '–'} / ${x.processCpuMicrosPerRow}`
 }
 
 function verdict(v: { records: number; missing: number; duplicated: number }): string {
