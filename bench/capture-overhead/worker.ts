@@ -112,8 +112,7 @@ workerMain<CaptureOverheadInput, CaptureOverheadOutput>(async (input, report) =>
     const insert = (variant: Variant, first: number, count: number) =>
       client.command({ query: `INSERT INTO ${table(variant)} ${workload.select(first, count)}` })
     // Two untimed rounds first: the first INSERTs of a fresh server cost more than later ones, once (the 4th INSERT
-    // of a run used 1.4–1.8× the CPU of later ones of its variant, whichever variant it was and however long after
-    // the 3rd it came).
+    // of a run used 1.4–1.8× the CPU of later ones of its variant, whichever variant it was, also 5 s after the 3rd).
     const warmUpRounds = 2
     const warmUpRows = warmUpRounds * input.rowsPerInsert
     for (let round = 0; round < warmUpRounds; round++)
@@ -131,7 +130,7 @@ workerMain<CaptureOverheadInput, CaptureOverheadOutput>(async (input, report) =>
     for (let round = 0; round < rounds; round++) {
       const first = round * input.rowsPerInsert
       const count = Math.min(input.rowsPerInsert, input.rows - first)
-      // Rotated per round, so no variant always goes first (or always follows the same one).
+      // Rotated per round, so no variant always goes first.
       const order = variants.map((_, i) => variants[(i + round) % variants.length] as Variant)
       for (const variant of order) {
         const cpuBefore = process.cpuUsage()
