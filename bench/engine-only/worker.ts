@@ -15,6 +15,7 @@ import { createConverter } from '../../engine/sink/batch-builder.js'
 import { createPublisher } from '../../engine/sink/publisher.js'
 import { SourceSchemas } from '../../engine/source/source-schemas.js'
 import { benchConfig } from '../lib/bench-config.js'
+import { type CpuTime, cpuTime, cpuTimeSince } from '../lib/cpu-time.js'
 import { workerMain } from '../lib/worker-main.js'
 import { workloads } from '../lib/workloads.js'
 import type { CapturedChangelog } from './capture-changelog.js'
@@ -33,6 +34,7 @@ export interface EngineOnlyOutput {
   rows: number
   batches: number
   seconds: number
+  cpu: CpuTime
 }
 
 workerMain<EngineOnlyInput, EngineOnlyOutput>(async (input, report) => {
@@ -65,10 +67,7 @@ workerMain<EngineOnlyInput, EngineOnlyOutput>(async (input, report) => {
       // The loop runs until stopped: stop it once every captured row is committed.
       sink: {
         async publish(messages, checkpoint) {
-          const t0 = performance.now()
           const committed = await publisher.publish(messages, checkpoint)
-          if (process.env.BENCH_DEBUG)
-            process.stderr.write(`publish ${messages.length} in ${(performance.now() - t0).toFixed(1)} ms\n`)
           if (checkpoint.rowsTotal >= BigInt(input.rows)) loop.stop()
           return committed
         },
@@ -82,6 +81,7 @@ workerMain<EngineOnlyInput, EngineOnlyOutput>(async (input, report) => {
     { cursor: new Map(), rowsTotal: 0n },
   )
 
+  const cpuBefore = cpuTime()
   const started = performance.now()
   const progress = setInterval(() => {
     const elapsed = (performance.now() - started) / 1000
@@ -91,7 +91,12 @@ workerMain<EngineOnlyInput, EngineOnlyOutput>(async (input, report) => {
   try {
     await loop.run()
     const seconds = (performance.now() - started) / 1000
-    return { rows: Number(loop.position.rowsTotal), batches: loop.position.batches, seconds }
+    return {
+      rows: Number(loop.position.rowsTotal),
+      batches: loop.position.batches,
+      seconds,
+      cpu: cpuTimeSince(cpuBefore),
+    }
   } finally {
     clearInterval(progress)
     await publisher.close()
