@@ -9,6 +9,7 @@ import {
   readTlsFile,
   validateClickHouseOptions,
 } from './options.js'
+import { withQueryScopedSettings } from './scoped-settings.js'
 
 /**
  * The one place that decides which ClickHouse tailhouse talks to. Returns `@clickhouse/client`'s client in both
@@ -63,7 +64,8 @@ export async function createClickHouse(options: ClickHouseOptions = {}): Promise
   const { createChdbConnection } = await import('chdb/connection')
   // chDB types its Connection against @clickhouse/client-common while the client bundles its own copy of the
   // same interface; the shapes match at run time (chDB's contract), only the declarations are two packages.
-  const connection = createChdbConnection({ path: dataDir }) as unknown as ClientConnection
+  // Per-query settings must not stay on chDB's session (scoped-settings.ts).
+  const connection = withQueryScopedSettings(createChdbConnection({ path: dataDir })) as unknown as ClientConnection
   return createClient({ ...common, connection })
 }
 
