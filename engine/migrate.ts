@@ -4,6 +4,7 @@ import { type CaptureOutcome, captureSources, validateSources } from './capture/
 import { viewName } from './capture/capture-view.js'
 import { changelogTableName } from './capture/changelog-table.js'
 import { verifyOnAllReplicas } from './capture/cluster-check.js'
+import { type SourceDeduplication, setDedupWindowSql, sourceDeduplication } from './capture/deduplication.js'
 import { checkServerVersion, unsafeSettings } from './capture/server-checks.js'
 import { splitSource } from './capture/source-table.js'
 import { quoteIdentifier } from './clickhouse/sql.js'
@@ -26,11 +27,18 @@ export interface MigrateOptions {
   onStatement?: (sql: string) => void
   /** Progress lines. */
   log?: (line: string) => void
+  /**
+   * Give MergeTree sources that do not deduplicate INSERTs a deduplication window of this many blocks
+   * (`ALTER TABLE … MODIFY SETTING`), so retried INSERTs are captured exactly once. Default: only report them.
+   */
+  setDedupWindow?: number
 }
 
 export interface MigrateResult {
   serverVersion: string
   warnings: string[]
+  /** Per source: whether it deduplicates retried INSERTs (the capture-boundary contract), after this run. */
+  deduplication: SourceDeduplication[]
   engine: EngineMigrationResult[]
   sources: CaptureOutcome[]
   /** False when a source failed (it was rolled back; the others are live). */
@@ -65,6 +73,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     }
     for (const warning of warnings) log(`warning: ${warning}`)
     const desired = await validateSources(client, config.capture.sources)
+    const deduplication = await checkDeduplication(options, log)
 
     await refuseOldLayout(client, database)
     const engine = await migrateEngine({
@@ -101,7 +110,14 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
         ...live.flatMap((s) => [changelogTableName(s), viewName(s)]),
       ])
     }
-    return { serverVersion, warnings, engine, sources, ok: sources.every((s) => s.action !== 'failed') }
+    return {
+      serverVersion,
+      warnings,
+      deduplication,
+      engine,
+      sources,
+      ok: sources.every((s) => s.action !== 'failed'),
+    }
   } catch (error) {
     throw error instanceof TailhouseError ? error : translateClickHouseError(error, 'ClickHouse')
   }
@@ -127,4 +143,29 @@ async function refuseOldLayout(client: ClickHouseClient, database: string): Prom
       `its views and the database (DROP DATABASE ${quoteIdentifier(database)}) and run migrate again, or set ` +
       'capture.database to a new database',
   )
+}
+
+/**
+ * Reports each source that does not deduplicate retried INSERTs, and gives MergeTree ones a window when asked
+ * (options.setDedupWindow). Returns the state after this run.
+ */
+async function checkDeduplication(
+  options: MigrateOptions,
+  log: (line: string) => void,
+): Promise<SourceDeduplication[]> {
+  const { client, config } = options
+  const sources = config.capture.sources.map((s) => s.table)
+  const window = options.setDedupWindow ?? config.capture.dedupWindow
+  let found = await sourceDeduplication(client, sources, window)
+  if (options.setDedupWindow !== undefined) {
+    for (const sql of setDedupWindowSql(found, options.setDedupWindow)) {
+      options.onStatement?.(sql)
+      if (!options.dryRun) await client.command({ query: sql })
+    }
+    if (!options.dryRun) found = await sourceDeduplication(client, sources, window)
+  }
+  for (const d of found.filter((f) => !f.deduplicates)) {
+    log(`warning: ${d.source} does not deduplicate retried INSERTs (${d.detail}): ${d.fix ?? ''}`)
+  }
+  return found
 }
