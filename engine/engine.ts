@@ -1,5 +1,6 @@
 import { resolve } from 'node:path'
 import type { ClickHouseClient } from '@clickhouse/client'
+import { readChangelogIdentity } from './capture/identity.js'
 import { checkServerVersion } from './capture/server-checks.js'
 import { createClickHouse } from './clickhouse/client-factory.js'
 import { describeClickHouse } from './clickhouse/options.js'
@@ -8,7 +9,7 @@ import type { TailhouseConfig } from './config/config.js'
 import { type EffectiveConfig, resolveConfig } from './config/effective-config.js'
 import { type EngineState, StateMachine } from './engine-state.js'
 import { backoffMs, classifyFailure } from './failure.js'
-import { readCheckpoint } from './kafka/checkpoint.js'
+import { checkpointKey, readCheckpoint } from './kafka/checkpoint.js'
 import { describeKafkaError } from './kafka/kafka-errors.js'
 import { ensureTopics, type TopicSpec, topicFor } from './kafka/topics.js'
 import type { Logger } from './log.js'
@@ -88,6 +89,8 @@ export class Engine {
   #store: OffsetStore | undefined
   #publisher: Publisher | undefined
   #schemas: SourceSchemas | undefined
+  /** The identity of the changelogs this engine reads (capture/identity.ts). */
+  #changelogId = ''
   #source: ChangelogSource | undefined
   #loop: BatchLoop | undefined
   #stopRequested = false
@@ -177,7 +180,7 @@ export class Engine {
           this.#fenced = true
           this.#log.log(
             'warn',
-            `fenced: another instance started with engine id ${this.#engineId} (transactional id ${transactionalId(this.#engineId)}); this one stops`,
+            `fenced: another instance started with engine id ${this.#engineId} (transactional id ${transactionalId(this.#engineId, this.#changelogId)}); this one stops`,
           )
           return this.#close({ reason: 'fenced' })
         }
@@ -210,6 +213,7 @@ export class Engine {
     } catch (error) {
       throw translateClickHouseError(error, target)
     }
+    this.#changelogId = await readChangelogIdentity(this.#client, config.capture.database)
     this.#schemas = new SourceSchemas({
       client: this.#client,
       database: config.capture.database,
@@ -231,6 +235,7 @@ export class Engine {
         : []),
     ])
     this.#store = new SqliteOffsetStore(resolve(this.#options.configDir ?? process.cwd(), config.engine.offsetsPath))
+    this.#store.bind(this.#engineId, this.#changelogId, `capture database ${config.capture.database} on ${target}`)
     this.#source = new ChangelogSource({
       client: this.#client,
       database: config.capture.database,
@@ -260,6 +265,7 @@ export class Engine {
       bootstrapBrokers: config.kafka.brokers,
       engineId: this.#engineId,
       changelog: config.capture.database,
+      changelogId: this.#changelogId,
     })
     await this.#publisher.init()
     const start = await this.#reconcile()
@@ -286,7 +292,8 @@ export class Engine {
             engineId: this.#engineId,
             database: config.capture.database,
             partitions: config.kafka.partitions,
-            transactionalId: config.kafka.delivery === 'exactly-once' ? transactionalId(this.#engineId) : '',
+            transactionalId:
+              config.kafka.delivery === 'exactly-once' ? transactionalId(this.#engineId, this.#changelogId) : '',
           }),
           engineId: this.#engineId,
           batchMaxRows: config.engine.batchMaxRows,
@@ -306,7 +313,8 @@ export class Engine {
     const local = store.load(this.#engineId)
     let start = { cursor: local, rowsTotal: this.#loop?.position.rowsTotal ?? 0n }
     if (kafka.delivery === 'exactly-once') {
-      const committed = await readCheckpoint(kafka.brokers, kafka.clientId, kafka.checkpointTopic, this.#engineId)
+      const key = checkpointKey(this.#engineId, this.#changelogId)
+      const committed = await readCheckpoint(kafka.brokers, kafka.clientId, kafka.checkpointTopic, key)
       const decided = reconcile(local, committed, () => store.history(this.#engineId, 10_000), {
         engineId: this.#engineId,
         checkpointTopic: kafka.checkpointTopic,

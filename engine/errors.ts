@@ -13,6 +13,7 @@ export const errorCodes = [
   'TH_CAPTURE', // a source cannot be captured (wrong engine, unsafe server settings, missing objects)
   'TH_MIGRATION', // an engine migration failed or an applied migration file was changed
   'TH_KAFKA', // Kafka refused a request in a way the engine cannot retry past (permissions, sizes, configuration)
+  'TH_OFFSETS', // the SQLite offsets file cannot be opened, read or written, or belongs to other changelogs
 ] as const
 
 export type ErrorCode = (typeof errorCodes)[number]
@@ -118,6 +119,16 @@ export class MigrationError extends TailhouseError {
 export class KafkaError extends TailhouseError {
   constructor(message: string, options: TailhouseErrorOptions = {}) {
     super('TH_KAFKA', message, options)
+  }
+}
+
+export class OffsetsError extends TailhouseError {
+  /** The SQLite offsets file. */
+  readonly path: string
+
+  constructor(path: string, message: string, options: TailhouseErrorOptions = {}) {
+    super('TH_OFFSETS', `offsets file ${path}: ${message}`, options)
+    this.path = path
   }
 }
 

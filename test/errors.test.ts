@@ -8,6 +8,7 @@ import {
   errorCodes,
   KafkaError,
   MigrationError,
+  OffsetsError,
   StackError,
   type TailhouseError,
   UnsupportedTypeError,
@@ -33,6 +34,7 @@ describe('errors', () => {
     [new CaptureError('shop.orders', 'is a Distributed table'), 'TH_CAPTURE', false],
     [new MigrationError('0001_sources.sql', 'checksum changed'), 'TH_MIGRATION', false],
     [new KafkaError('TOPIC_AUTHORIZATION_FAILED on tailhouse.shop.orders'), 'TH_KAFKA', false],
+    [new OffsetsError('/var/tailhouse/offsets.sqlite', 'is locked by another process'), 'TH_OFFSETS', false],
   ]
 
   it.each(cases)('%s has its code and retry policy', (error, code, retriable) => {

@@ -6,6 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { readChangelogIdentity } from '../../engine/capture/identity.js'
 import { readRegistry } from '../../engine/capture/registry.js'
 import { createClickHouse } from '../../engine/clickhouse/client-factory.js'
 import { migrate } from '../../engine/migrate.js'
@@ -34,6 +35,8 @@ export interface CapturedChangelog {
   /** How to parse them (changelog-source.ts parseChangelog). */
   query: { schema: string; keyed: boolean }
   source: string
+  /** The capture database's identity, as the engine binds to it. */
+  changelogId: string
 }
 
 workerMain<CaptureInput, CapturedChangelog>(async (input, report) => {
@@ -84,7 +87,8 @@ workerMain<CaptureInput, CapturedChangelog>(async (input, report) => {
     }
     const registryFile = join(input.runDir, 'registry.json')
     writeFileSync(registryFile, JSON.stringify(await readRegistry(client, 'tailhouse')))
-    return { responses, registryFile, query: { schema: query.schema, keyed: query.keyed }, source }
+    const changelogId = await readChangelogIdentity(client, 'tailhouse')
+    return { responses, registryFile, query: { schema: query.schema, keyed: query.keyed }, source, changelogId }
   } finally {
     await client.close()
   }

@@ -52,6 +52,7 @@ workerMain<EngineOnlyInput, EngineOnlyOutput>(async (input, report) => {
     bootstrapBrokers: [input.bootstrap],
     engineId: config.engine.id,
     changelog: 'tailhouse',
+    changelogId: input.changelogId,
   })
   await publisher.init()
   const loop = new BatchLoop(

@@ -1,4 +1,5 @@
 import { compatibilityPartitioner, Producer } from '@platformatic/kafka'
+import { shortIdentity } from '../capture/identity.js'
 import type { KafkaConfig } from '../config/config.js'
 import { ConfigError } from '../errors.js'
 import { checkpointMessage } from '../kafka/checkpoint.js'
@@ -34,8 +35,10 @@ export interface PublisherOptions {
   kafka: KafkaConfig
   bootstrapBrokers: string[]
   engineId: string
-  /** db.changelog, recorded in checkpoints. */
+  /** The capture database, recorded in checkpoints. */
   changelog: string
+  /** The identity of its changelogs (capture/identity.ts): part of the checkpoint key and the transactional id. */
+  changelogId: string
 }
 
 /** Java's partitioner: murmur2 & 0x7fffffff, so Java, librdkafka and Python clients agree on a key's partition. */
@@ -61,8 +64,13 @@ export function producerRetryDelay(
   return Math.min(1000, 100 * 2 ** (attempt - 1))
 }
 
-export function transactionalId(engineId: string): string {
-  return `tailhouse-${engineId}`
+/**
+ * `tailhouse-<engine id>-<first 8 hex of the changelog identity>`: stable for one engine over one set of changelogs
+ * (a restarted or second instance fences the previous one), and different for another project on the same Kafka
+ * even with the same engine id.
+ */
+export function transactionalId(engineId: string, changelogId: string): string {
+  return `tailhouse-${engineId}-${shortIdentity(changelogId)}`
 }
 
 let warnedSlowPath = false
@@ -88,7 +96,9 @@ export function createPublisher(options: PublisherOptions): Publisher {
     // producerId/epoch -1 ask InitProducerId for "a new epoch for this transactional id". The client's default
     // (0, 0) claims to be producer 0 resuming, which the broker refuses with PRODUCER_FENCED (KIP-360) whenever
     // the id already has state, i.e. on every restart.
-    ...(exactlyOnce ? { transactionalId: transactionalId(options.engineId), producerId: -1n, producerEpoch: -1 } : {}),
+    ...(exactlyOnce
+      ? { transactionalId: transactionalId(options.engineId, options.changelogId), producerId: -1n, producerEpoch: -1 }
+      : {}),
   })
   // Same bytes on the wire, a fifth of the client's CPU per record (engine/kafka/record-batch.ts).
   if (!useFastRecordBatches(producer) && !warnedSlowPath) {
@@ -117,6 +127,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
         const marker = checkpointMessage(kafka.checkpointTopic, {
           engineId: options.engineId,
           changelog: options.changelog,
+          changelogId: options.changelogId,
           cursor: checkpoint.cursor,
           rowsTotal: checkpoint.rowsTotal.toString(),
           committedAt: new Date().toISOString(),

@@ -91,6 +91,7 @@ class GatedSink implements Sink {
 
 class MemoryStore implements OffsetStore {
   readonly saved: BatchRecord[] = []
+  bind(): void {}
   load(): Cursor {
     return new Map()
   }

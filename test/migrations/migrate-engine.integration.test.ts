@@ -28,22 +28,31 @@ describe('engine migrations', () => {
     }
 
     const first = await migrateEngine(options)
-    expect(first).toEqual([{ name: '0001_sources.sql', status: 'applied' }])
+    expect(first).toEqual([
+      { name: '0001_sources.sql', status: 'applied' },
+      { name: '0002_identity.sql', status: 'applied' },
+    ])
     const tables = await rows<{ name: string }>(
       client,
       `SELECT name FROM system.tables WHERE database = '${database}' ORDER BY name`,
     )
     // The changelog tables are per source, created by capture (test/capture).
-    expect(tables.map((t) => t.name)).toEqual(['migrations', 'sources'])
+    expect(tables.map((t) => t.name)).toEqual(['identity', 'migrations', 'sources'])
+    // One identity, made once: a second run keeps it.
+    const identity = await rows<{ id: string }>(client, `SELECT toString(id) AS id FROM ${database}.identity FINAL`)
+    expect(identity).toHaveLength(1)
     const ledger = await rows<{ name: string; checksum: string }>(
       client,
       `SELECT name, checksum FROM ${database}.migrations FINAL ORDER BY name`,
     )
-    expect(ledger.map((l) => l.name)).toEqual(['0001_sources.sql'])
+    expect(ledger.map((l) => l.name)).toEqual(['0001_sources.sql', '0002_identity.sql'])
     expect(ledger.every((l) => /^[0-9a-f]{64}$/.test(l.checksum))).toBe(true)
 
     const second = await migrateEngine(options)
-    expect(second.map((r) => r.status)).toEqual(['already applied'])
+    expect(second.map((r) => r.status)).toEqual(['already applied', 'already applied'])
+    expect(await rows<{ id: string }>(client, `SELECT toString(id) AS id FROM ${database}.identity FINAL`)).toEqual(
+      identity,
+    )
   })
 
   it('refuses to continue when an applied file changed', async () => {
@@ -77,10 +86,10 @@ describe('engine migrations', () => {
       dryRun: true,
       onStatement: (sql) => printed.push(sql),
     })
-    expect(results.map((r) => r.status)).toEqual(['would apply'])
+    expect(results.map((r) => r.status)).toEqual(['would apply', 'would apply'])
     expect(printed[0]).toBe(`CREATE DATABASE IF NOT EXISTS \`${database}\``)
     expect(printed.some((s) => s.startsWith(`CREATE TABLE IF NOT EXISTS \`${database}\`.sources`))).toBe(true)
-    expect(printed.filter((s) => s.startsWith('INSERT INTO'))).toHaveLength(1)
+    expect(printed.filter((s) => s.startsWith('INSERT INTO'))).toHaveLength(3) // identity, 2 ledger rows
     const [count] = await rows<{ n: string }>(
       client,
       `SELECT count() AS n FROM system.databases WHERE name = '${database}'`,
