@@ -19,6 +19,7 @@ import { reconcile } from './offsets/reconcile.js'
 import { SqliteOffsetStore } from './offsets/sqlite-offset-store.js'
 import { createConverter } from './sink/batch-builder.js'
 import { createPublisher, type Publisher, transactionalId } from './sink/publisher.js'
+import { watchStall, watchStalls } from './sink/stall-watch.js'
 import { ChangelogSource } from './source/changelog-source.js'
 import { type Cursor, type CursorJson, cursorToJson, describeCursor, positionText } from './source/cursor.js'
 import { detectFormatSchemas } from './source/format-schemas.js'
@@ -96,6 +97,23 @@ export class Engine {
   #stopRequested = false
   #wake: (() => void) | undefined
   #fenced = false
+  /** The transactional id is claimed (InitProducerId answered) by the current producer. */
+  #claimed = false
+  /** Aborted when a stop has waited long enough for Kafka work in flight. */
+  readonly #abortKafka = new AbortController()
+  /** How waiting on Kafka is reported (sink/stall-watch.ts): a warning after 5 s, then every 30 s. */
+  readonly #stallWatch = {
+    signal: this.#abortKafka.signal,
+    firstWarningMs: 5_000,
+    repeatWarningMs: 30_000,
+    giveUpMs: 60_000,
+    onStall: (what: string, waitedMs: number) => {
+      this.#metrics.recordRetry('kafka')
+      this.#log.log('warn', `Kafka has not answered for ${Math.round(waitedMs / 1000)} s (${what}); still trying`, {
+        brokers: this.#config.kafka.brokers.join(','),
+      })
+    },
+  }
   #http: HealthServer | undefined
   #metricsHandle: MetricsHandle | undefined
   #metrics: EngineMetrics = noopMetrics
@@ -152,6 +170,9 @@ export class Engine {
       this.#log.log('info', 'stopping: finishing the batch in flight')
       this.#loop?.stop()
       this.#wake?.()
+      // A batch waiting on a Kafka that is gone would hold the stop for a minute: after 5 s it is abandoned (never
+      // half-committed: the next start reads what committed from the checkpoint).
+      setTimeout(() => this.#abortKafka.abort(), 5_000).unref()
       if (this.#state.state === 'created') this.#close({ reason: 'stopped' })
     }
     return this.done
@@ -175,6 +196,10 @@ export class Engine {
         await this.#loop?.run()
         attempt = 0
       } catch (error) {
+        if (this.#stopRequested) {
+          this.#log.log('info', `stopping after: ${describeKafkaError(error)}`)
+          break
+        }
         const failure = classifyFailure(error)
         if (failure.action === 'fenced') {
           this.#fenced = true
@@ -267,10 +292,12 @@ export class Engine {
       changelog: config.capture.database,
       changelogId: this.#changelogId,
     })
-    await this.#publisher.init()
+    await watchStall('claiming the transactional id', this.#publisher.init(), this.#stallWatch)
+    this.#claimed = true
     const start = await this.#reconcile()
+    const sink = watchStalls(this.#publisher, this.#stallWatch)
     if (this.#loop) {
-      this.#loop.sink = this.#publisher
+      this.#loop.sink = sink
       this.#loop.resume(start)
     } else {
       this.#loop = new BatchLoop(
@@ -283,7 +310,7 @@ export class Engine {
             deadLetterTopic: config.kafka.deadLetterTopic,
             headers: config.engine.headers,
           }),
-          sink: this.#publisher,
+          sink,
           offsets: this.#store as OffsetStore,
           observer: loopTelemetry({
             tracing: this.#tracing,
@@ -314,7 +341,11 @@ export class Engine {
     let start = { cursor: local, rowsTotal: this.#loop?.position.rowsTotal ?? 0n }
     if (kafka.delivery === 'exactly-once') {
       const key = checkpointKey(this.#engineId, this.#changelogId)
-      const committed = await readCheckpoint(kafka.brokers, kafka.clientId, kafka.checkpointTopic, key)
+      const committed = await watchStall(
+        `reading the checkpoint topic ${kafka.checkpointTopic}`,
+        readCheckpoint(kafka.brokers, kafka.clientId, kafka.checkpointTopic, key),
+        this.#stallWatch,
+      )
       const decided = reconcile(local, committed, () => store.history(this.#engineId, 10_000), {
         engineId: this.#engineId,
         checkpointTopic: kafka.checkpointTopic,
@@ -380,6 +411,7 @@ export class Engine {
       engineId: this.#engineId,
       state: () => this.#state.state,
       fenced: () => this.#fenced,
+      claimed: () => this.#claimed,
       client: () => this.#client,
       lag: () => this.#lagSamples(),
     })
@@ -403,6 +435,7 @@ export class Engine {
   async #resetPublisher(): Promise<void> {
     const publisher = this.#publisher
     this.#publisher = undefined
+    this.#claimed = false
     await publisher?.close().catch(() => {})
   }
 

@@ -26,8 +26,8 @@ export interface LoopPosition {
   rowsTotal: bigint
   batches: number
   lastCommitAt: Date | null
-  /** Age of the oldest row not yet published at the last read, ms; 0 when caught up. */
-  lagMs: number
+  /** Age of the oldest row read but not yet published, ms, now; 0 when caught up (it keeps growing while Kafka waits). */
+  readonly lagMs: number
   /** Rows after the cursor, measured at most once a second; null until known. */
   lagRows: number | null
 }
@@ -57,16 +57,33 @@ export class BatchLoop {
   #lagMeasuredAt = 0
   /** The read of the rows after `from`, started before they were asked for. */
   #readAhead: { from: Cursor; rows: Promise<ChangelogRow[]> } | undefined
+  /** Ingest time (µs) of the first row of each batch prepared and not yet committed, oldest first. */
+  readonly #unpublished: bigint[] = []
+  /** After a failure: the oldest of those, until its rows are read again. */
+  #carried: bigint | undefined
 
   constructor(parts: BatchLoopParts, start: { cursor: Cursor; rowsTotal: bigint }) {
     this.#parts = parts
-    this.position = { ...start, batches: 0, lastCommitAt: null, lagMs: 0, lagRows: null }
+    const oldest = () => this.#unpublished[0] ?? this.#carried
+    this.position = {
+      ...start,
+      batches: 0,
+      lastCommitAt: null,
+      lagRows: null,
+      get lagMs() {
+        const micros = oldest()
+        return micros === undefined ? 0 : Math.max(0, Date.now() - Number(micros / 1000n))
+      },
+    }
   }
 
   /** Continue from a cursor decided elsewhere (the committed checkpoint after a failure). */
   resume(start: { cursor: Cursor; rowsTotal: bigint }): void {
     this.position.cursor = start.cursor
     this.position.rowsTotal = start.rowsTotal
+    // The rows of batches not published are read again: their age is the lag until then.
+    this.#carried = this.#unpublished[0] ?? this.#carried
+    this.#unpublished.length = 0
   }
 
   /** Replaces the sink (a new producer after a failure). */
@@ -87,7 +104,7 @@ export class BatchLoop {
         const prepared = await (ahead ?? this.#prepare(this.position.cursor))
         ahead = undefined
         if (!prepared) {
-          this.position.lagMs = 0
+          this.#carried = undefined
           this.#parts.observer.idle()
           if (this.#parts.source.idle) this.position.cursor = await this.#parts.source.idle(this.position.cursor)
           await this.#measureLag(true)
@@ -108,6 +125,7 @@ export class BatchLoop {
       // still reports (its span ends, marked as not published).
       const dropped = await ahead?.catch(() => undefined)
       dropped?.observation.dropped()
+      // What was read and not published is read again from the cursor; until then, its age is still the lag.
       const read = this.#readAhead
       this.#readAhead = undefined
       await read?.rows.catch(() => {})
@@ -124,8 +142,8 @@ export class BatchLoop {
       const batch = await this.#parts.converter.convert(rows, from)
       if (batch.rows < rows.length) this.#parts.source.unfinished?.((rows[batch.rows] as ChangelogRow).source)
       observation.encoded(batch)
-      if (batch.firstIngestMicros !== undefined)
-        this.position.lagMs = Math.max(0, Date.now() - Number(batch.firstIngestMicros / 1000n))
+      this.#unpublished.push(batch.firstIngestMicros ?? BigInt(Date.now()) * 1000n)
+      this.#carried = undefined
       return { batch, observation }
     } catch (error) {
       observation.failed(error)
@@ -164,6 +182,7 @@ export class BatchLoop {
       }
       const committed = await this.#parts.sink.publish(batch.messages, { cursor: batch.cursor, rowsTotal })
       // Committed: from here on the batch is published whatever happens to this process.
+      this.#unpublished.shift()
       const committedAt = new Date()
       this.position.cursor = batch.cursor
       this.position.rowsTotal = rowsTotal

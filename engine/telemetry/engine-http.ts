@@ -11,6 +11,8 @@ export interface EngineHttpOptions {
   engineId: string
   state: () => EngineState
   fenced: () => boolean
+  /** The current producer holds the transactional id (Kafka answered its InitProducerId). */
+  claimed: () => boolean
   /** The engine's ClickHouse client, once connected. */
   client: () => ClickHouseClient | undefined
   /** Lag per source, for the lag gauges (scraped). */
@@ -36,10 +38,12 @@ export async function startEngineHttp(
     },
     readiness: readinessChecks({
       engine: () => ({ ok: options.state() === 'running', detail: options.state() }),
-      fenced: () => ({
-        ok: !options.fenced(),
-        detail: options.fenced() ? 'fenced by another instance' : 'holds its transactional id',
-      }),
+      fenced: () =>
+        options.fenced()
+          ? { ok: false, detail: 'fenced by another instance' }
+          : options.claimed()
+            ? { ok: true, detail: 'holds its transactional id' }
+            : { ok: false, detail: 'has not claimed its transactional id yet (Kafka has not answered)' },
       clickhouse: async () => {
         const client = options.client()
         if (!client) return { ok: false, detail: 'not connected yet' }

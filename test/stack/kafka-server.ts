@@ -21,6 +21,8 @@ export interface KafkaServer {
   stop(): Promise<void>
   /** Stops the broker, keeping its port and data (to test what happens while Kafka is down). */
   pause(): Promise<void>
+  /** SIGKILLs the broker (a crash), keeping its port and data; `resume` starts it again. */
+  kill(): Promise<void>
   /** Starts it again on the same port and data, and waits until it answers. */
   resume(): Promise<void>
 }
@@ -79,6 +81,7 @@ export async function startKafka(runDir: string): Promise<KafkaServer> {
     bootstrap,
     stop: () => service.stop(),
     pause: () => service.stop(),
+    kill: () => service.kill(),
     resume: async () => {
       service = await launch()
     },
