@@ -12,6 +12,8 @@ export const errorCodes = [
   'TH_UNSUPPORTED_TYPE', // a source column's ClickHouse type has no mapping
   'TH_CAPTURE', // a source cannot be captured (wrong engine, unsafe server settings, missing objects)
   'TH_MIGRATION', // an engine migration failed or an applied migration file was changed
+  'TH_KAFKA_AUTH', // Kafka refused the credentials, or TLS to it failed (untrusted or wrong-host certificate)
+  'TH_KAFKA_ACCESS', // Kafka denied an operation: an ACL is missing
 ] as const
 
 export type ErrorCode = (typeof errorCodes)[number]
@@ -111,6 +113,36 @@ export class MigrationError extends TailhouseError {
   constructor(migration: string, message: string, options: TailhouseErrorOptions = {}) {
     super('TH_MIGRATION', `${migration}: ${message}`, options)
     this.migration = migration
+  }
+}
+
+export class KafkaAuthenticationError extends TailhouseError {
+  /** The broker, host:port, when known. */
+  readonly broker: string | undefined
+
+  constructor(message: string, broker?: string, options: TailhouseErrorOptions = {}) {
+    super('TH_KAFKA_AUTH', message, options)
+    this.broker = broker
+  }
+}
+
+export class KafkaAuthorizationError extends TailhouseError {
+  /** The ACL that is missing: operation (WRITE, READ, CREATE, …) on a resource type and name. */
+  readonly operation: string
+  readonly resourceType: string
+  readonly resource: string
+  readonly principal: string
+
+  constructor(
+    acl: { operation: string; resourceType: string; resource: string; principal: string },
+    message: string,
+    options: TailhouseErrorOptions = {},
+  ) {
+    super('TH_KAFKA_ACCESS', message, options)
+    this.operation = acl.operation
+    this.resourceType = acl.resourceType
+    this.resource = acl.resource
+    this.principal = acl.principal
   }
 }
 

@@ -1,6 +1,6 @@
 import { NetworkError, TimeoutError } from '@platformatic/kafka'
 import { TailhouseError } from './errors.js'
-import { isFenced } from './kafka/kafka-errors.js'
+import { isFenced, isSecurityFailure } from './kafka/kafka-errors.js'
 
 export type Failure = 'fenced' | 'retry' | 'fatal'
 
@@ -8,6 +8,8 @@ export type Failure = 'fenced' | 'retry' | 'fatal'
 export function classify(error: unknown): Failure {
   if (isFenced(error)) return 'fenced'
   if (error instanceof TailhouseError) return error.canRetry ? 'retry' : 'fatal'
+  // Before the network checks: the client reports a refused login or certificate as a retriable NetworkError.
+  if (isSecurityFailure(error)) return 'fatal'
   if (error instanceof NetworkError || error instanceof TimeoutError) return 'retry'
   if ((error as { canRetry?: unknown })?.canRetry === true) return 'retry'
   const code = (error as NodeJS.ErrnoException)?.code

@@ -6,6 +6,8 @@ import {
   ConfigError,
   canRetry,
   errorCodes,
+  KafkaAuthenticationError,
+  KafkaAuthorizationError,
   MigrationError,
   StackError,
   type TailhouseError,
@@ -31,6 +33,15 @@ describe('errors', () => {
     ],
     [new CaptureError('shop.orders', 'is a Distributed table'), 'TH_CAPTURE', false],
     [new MigrationError('0001_changelog.sql', 'checksum changed'), 'TH_MIGRATION', false],
+    [new KafkaAuthenticationError('Kafka refused to authenticate', '127.0.0.1:9093'), 'TH_KAFKA_AUTH', false],
+    [
+      new KafkaAuthorizationError(
+        { operation: 'WRITE', resourceType: 'Topic', resource: 't', principal: 'User:tailhouse' },
+        'Kafka denied',
+      ),
+      'TH_KAFKA_ACCESS',
+      false,
+    ],
   ]
 
   it.each(cases)('%s has its code and retry policy', (error, code, retriable) => {
