@@ -10,8 +10,8 @@ import type { TailhouseConfig } from './config/config.js'
 import { clickHouseOptions } from './config/resolve-clickhouse.js'
 import { type EngineState, StateMachine } from './engine-state.js'
 import { CaptureError, TailhouseError } from './errors.js'
-import { brokersFromEnv } from './kafka/brokers.js'
 import { readCheckpoint } from './kafka/checkpoint.js'
+import { type KafkaClientOptions, kafkaClientOptions } from './kafka/connection.js'
 import { describeKafkaError } from './kafka/kafka-errors.js'
 import { ensureTopics, topicFor } from './kafka/topics.js'
 import type { Logger } from './log.js'
@@ -212,7 +212,7 @@ export class Engine {
     } catch (error) {
       throw translateClickHouseError(error, target)
     }
-    const brokers = brokersFromEnv(config.kafka.brokers)
+    const kafka = kafkaClientOptions(config.kafka)
     this.#schemas ??= new SourceSchemas({
       client: this.#client,
       database: config.capture.database,
@@ -237,7 +237,7 @@ export class Engine {
         ? [{ name: config.kafka.deadLetterTopic, partitions: 1, replicationFactor: config.kafka.replicationFactor }]
         : []),
     ]
-    const created = await ensureTopics(brokers, config.kafka.clientId, topics)
+    const created = await ensureTopics(kafka, topics)
     if (created.length > 0) this.#log.log('info', `created topics ${created.join(', ')}`)
     for (const topic of topics) this.#knownTopics.add(topic.name)
     this.#store ??= new SqliteOffsetStore(resolve(this.#options.configDir ?? process.cwd(), config.engine.offsetsPath))
@@ -246,7 +246,7 @@ export class Engine {
     // previous instance's last commit and publish that batch again.
     this.#publisher ??= this.#createPublisher()
     await this.#publisher.init()
-    await this.#reconcile(brokers)
+    await this.#reconcile(kafka)
     for (const partition of this.#options.resetPartitions ?? []) {
       const at = this.#cursor.get(partition)
       this.#cursor.delete(partition)
@@ -258,7 +258,7 @@ export class Engine {
     this.#watermarks = await ReplicatedWatermarkSource.forChangelog(this.#client, config.capture.database)
     this.#log.log(
       'info',
-      `running: ${target}, Kafka ${brokers.join(',')}, ${config.kafka.delivery}, ${this.#schemas.sources.length} source(s), from ${describeCursor(this.#cursor)}`,
+      `running: ${target}, Kafka ${kafka.bootstrapBrokers.join(',')}, ${config.kafka.delivery}, ${this.#schemas.sources.length} source(s), from ${describeCursor(this.#cursor)}`,
     )
   }
 
@@ -270,7 +270,7 @@ export class Engine {
   #reader: ChangelogReader | undefined
 
   /** Exactly-once: the committed checkpoint wins over SQLite, and SQLite is brought in line. At-least-once: SQLite. */
-  async #reconcile(brokers: string[]): Promise<void> {
+  async #reconcile(kafka: KafkaClientOptions): Promise<void> {
     const { config } = this.#options
     const store = this.#store as OffsetStore
     const local = store.load(this.#engineId)
@@ -278,7 +278,7 @@ export class Engine {
       this.#cursor = local
       return
     }
-    const committed = await readCheckpoint(brokers, config.kafka.clientId, config.kafka.checkpointTopic, this.#engineId)
+    const committed = await readCheckpoint(kafka, config.kafka.checkpointTopic, this.#engineId)
     if (!committed) {
       if (local.size > 0) {
         this.#log.log(
@@ -338,7 +338,7 @@ export class Engine {
         if (this.#resync) {
           this.#publisher = this.#createPublisher()
           await this.#publisher.init()
-          await this.#reconcile(brokersFromEnv(config.kafka.brokers))
+          await this.#reconcile(kafkaClientOptions(config.kafka))
           this.#resync = false
         }
         const prepared = await (ahead ?? this.#prepare(this.#cursor))
@@ -560,8 +560,7 @@ export class Engine {
     if (unknown.length === 0) return
     const { kafka } = this.#options.config
     const created = await ensureTopics(
-      brokersFromEnv(kafka.brokers),
-      kafka.clientId,
+      kafkaClientOptions(kafka),
       unknown.map((name) => ({ name, partitions: kafka.partitions, replicationFactor: kafka.replicationFactor })),
     )
     if (created.length > 0) this.#log.log('info', `created topics ${created.join(', ')}`)
@@ -599,8 +598,8 @@ export class Engine {
         },
         kafka: async () => {
           const admin = new Admin({
+            ...kafkaClientOptions(this.#options.config.kafka),
             clientId: `${this.#options.config.kafka.clientId}-readiness`,
-            bootstrapBrokers: brokersFromEnv(this.#options.config.kafka.brokers),
             retries: 0,
             timeout: 1_000,
           })
@@ -657,7 +656,7 @@ export class Engine {
     return createPublisher({
       logger: this.#log,
       kafka: config.kafka,
-      bootstrapBrokers: brokersFromEnv(config.kafka.brokers),
+      connection: kafkaClientOptions(config.kafka),
       engineId: this.#engineId,
       changelog: `${config.capture.database}.changelog`,
     })

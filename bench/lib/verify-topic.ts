@@ -3,8 +3,7 @@ import { readToEnd } from '../../engine/kafka/read-to-end.js'
 /** Reads the topic read_committed (marker-based) and checks each changelog position arrived exactly once. */
 export async function verifyTopic(bootstrap: string, topic: string, rows: number) {
   const records = await readToEnd({
-    bootstrapBrokers: [bootstrap],
-    clientId: 'tailhouse-bench',
+    connection: { bootstrapBrokers: [bootstrap], clientId: 'tailhouse-bench' },
     topic,
     isolation: 'committed',
     timeoutMs: 300_000,

@@ -2,8 +2,10 @@ import { compatibilityPartitioner, Producer } from '@platformatic/kafka'
 import type { KafkaConfig } from '../config/config.js'
 import { ConfigError } from '../errors.js'
 import { checkpointMessage } from '../kafka/checkpoint.js'
+import type { KafkaClientOptions } from '../kafka/connection.js'
 import { useFastRecordBatches } from '../kafka/fast-produce.js'
 import { isConcurrentTransactions } from '../kafka/kafka-errors.js'
+import { translateKafkaFailure } from '../kafka/security-errors.js'
 import type { Logger } from '../log.js'
 import type { Cursor } from '../source/cursor.js'
 import type { OutgoingMessage } from './outgoing-message.js'
@@ -32,7 +34,8 @@ export interface Publisher {
 export interface PublisherOptions {
   logger: Logger
   kafka: KafkaConfig
-  bootstrapBrokers: string[]
+  /** Brokers, client id, SASL and TLS: kafkaClientOptions(kafka) (engine/kafka/connection.ts). */
+  connection: KafkaClientOptions
   engineId: string
   /** db.changelog, recorded in checkpoints. */
   changelog: string
@@ -74,8 +77,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
   // Headers go as a Map of Buffers to Buffers, which the client's default serializers pass through. (A record of
   // string names makes send() hang in @platformatic/kafka 1.35: its default serializer expects Buffer names.)
   const producer = new Producer<Buffer, Buffer, Buffer, Buffer>({
-    clientId: kafka.clientId,
-    bootstrapBrokers: options.bootstrapBrokers,
+    ...options.connection,
     idempotent: true,
     acks: -1,
     retries: producerRetries,
@@ -90,7 +92,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
   })
   // Same bytes on the wire, a fifth of the client's CPU per record (engine/kafka/record-batch.ts).
   useFastRecordBatches(producer)
-  return {
+  const publisher: Publisher = {
     async init() {
       if (!exactlyOnce) return
       // beginTransaction runs InitProducerId; cancel() only forgets the (empty) transaction locally.
@@ -125,6 +127,20 @@ export function createPublisher(options: PublisherOptions): Publisher {
     async close() {
       await producer.close()
     },
+  }
+  // A denied ACL or a refused login becomes an error naming what to grant or fix (security-errors.ts).
+  const denied = (topics: string[]) => (error: unknown) => {
+    throw translateKafkaFailure(error, {
+      connection: options.connection,
+      topics: { operation: 'WRITE', names: exactlyOnce ? [...topics, kafka.checkpointTopic] : topics },
+      ...(exactlyOnce ? { transactionalId: transactionalId(options.engineId) } : {}),
+    })
+  }
+  return {
+    init: () => publisher.init().catch(denied([])),
+    publish: (messages, checkpoint) =>
+      publisher.publish(messages, checkpoint).catch(denied([...new Set(messages.map((m) => m.topic))])),
+    close: () => publisher.close(),
   }
 }
 
