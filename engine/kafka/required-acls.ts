@@ -29,14 +29,19 @@ export function requiredAcls(config: Pick<TailhouseConfig, 'kafka' | 'engine' | 
   const { kafka, engine } = config
   const exactlyOnce = kafka.delivery === 'exactly-once'
   const acls: RequiredAcl[] = []
-  const topic = (resource: string, patternType: RequiredAcl['patternType'], operation: RequiredAcl['operation'], reason: string) =>
-    acls.push({ resourceType: 'Topic', patternType, resource, operation, reason })
+  const topic = (
+    resource: string,
+    patternType: RequiredAcl['patternType'],
+    operation: RequiredAcl['operation'],
+    reason: string,
+  ) => acls.push({ resourceType: 'Topic', patternType, resource, operation, reason })
 
-  const prefix = kafka.topicTemplate.slice(0, kafka.topicTemplate.indexOf('{'))
+  const placeholder = kafka.topicTemplate.indexOf('{')
+  const prefix = placeholder < 0 ? '' : kafka.topicTemplate.slice(0, placeholder)
   const sources = prefix
     ? [{ resource: prefix, patternType: 'PREFIXED' as const }]
-    : config.capture.sources.map((s) => ({
-        resource: topicFor(kafka.topicTemplate, s.table),
+    : [...new Set(config.capture.sources.map((s) => topicFor(kafka.topicTemplate, s.table)))].map((resource) => ({
+        resource,
         patternType: 'LITERAL' as const,
       }))
   for (const s of sources) {

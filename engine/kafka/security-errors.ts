@@ -157,7 +157,9 @@ function nameAt(response: unknown, path: string | undefined): string | undefined
   const steps = path.split('/').filter(Boolean)
   const chain: unknown[] = [response]
   for (const step of steps) {
-    const next = (chain.at(-1) as Record<string, unknown> | undefined)?.[step]
+    const at = chain.at(-1) as Record<string, unknown> | undefined
+    // Some paths are in the protocol's snake_case, the parsed response in camelCase.
+    const next = at?.[step] ?? at?.[step.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())]
     if (next === undefined) break
     chain.push(next)
   }

@@ -2,6 +2,7 @@ import { compatibilityPartitioner, Producer } from '@platformatic/kafka'
 import type { KafkaConfig } from '../config/config.js'
 import { ConfigError } from '../errors.js'
 import { checkpointMessage } from '../kafka/checkpoint.js'
+import { useClientAddPartitionsToTxn } from '../kafka/client-add-partitions.js'
 import type { KafkaClientOptions } from '../kafka/connection.js'
 import { useFastRecordBatches } from '../kafka/fast-produce.js'
 import { isConcurrentTransactions } from '../kafka/kafka-errors.js'
@@ -92,6 +93,8 @@ export function createPublisher(options: PublisherOptions): Publisher {
   })
   // Same bytes on the wire, a fifth of the client's CPU per record (engine/kafka/record-batch.ts).
   useFastRecordBatches(producer)
+  // Transactions authorized by WRITE on the transactional id, not CLUSTER_ACTION (client-add-partitions.ts).
+  useClientAddPartitionsToTxn(producer)
   const publisher: Publisher = {
     async init() {
       if (!exactlyOnce) return
