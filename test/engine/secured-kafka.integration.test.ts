@@ -1,87 +1,32 @@
 // The engine on the secured local broker (SASL_SSL, ACLs): it works with exactly the ACLs of requiredAcls (which
 // README.md, "Security", lists), stops naming the missing one when one is absent, and stops at once on a wrong
 // password. Written through the public surface (migrate, startEngine, reading the topics back), not the changelog.
-import { PassThrough } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import type { TailhouseConfig } from '../../engine/config/config.js'
 import { KafkaAuthenticationError, KafkaAuthorizationError } from '../../engine/errors.js'
-import { readToEnd } from '../../engine/kafka/read-to-end.js'
-import { type RequiredAcl, requiredAcls } from '../../engine/kafka/required-acls.js'
-import { createLogger } from '../../engine/log.js'
-import { startEngine } from '../../engine/start-engine.js'
-import { engineFixture, waitFor } from '../helpers/engine.js'
-import { uniqueName } from '../helpers/names.js'
-import { adminConnection, grant, revoke, saslConfig, useSecuredKafka } from '../helpers/secured-kafka.js'
+import type { RequiredAcl } from '../../engine/kafka/required-acls.js'
+import { waitFor } from '../helpers/engine.js'
+import {
+  capturedLogger,
+  committed,
+  exitWithin,
+  type SecuredFixture as Fixture,
+  grant,
+  revoke,
+  saslConfig,
+  securedFixture,
+  startAs,
+  useSecuredKafka,
+} from '../helpers/secured-kafka.js'
 
 const secured = useSecuredKafka()
 const principal = 'User:tailhouse'
-
-/**
- * A source table with `rows` rows, migrated, and an engine config that logs in as User:tailhouse (SCRAM-SHA-512
- * over TLS). Topic names keep the source topics' prefix apart from the checkpoint and dead-letter topics, so that
- * each ACL of requiredAcls covers one thing only.
- */
-async function securedFixture(
-  options: {
-    rows?: number
-    kafka?: Partial<TailhouseConfig['kafka']>
-    engine?: Partial<TailhouseConfig['engine']>
-  } = {},
-) {
-  const secure = secured()
-  const run = uniqueName('sec')
-  const f = await engineFixture((db) => [{ table: `${db}.t`, exclude: [] }], options.engine ?? {}, {
-    ...saslConfig(secure, 'SCRAM-SHA-512'),
-    topicTemplate: `${run}.src.{database}.{table}`,
-    checkpointTopic: `${run}-checkpoints`,
-    deadLetterTopic: `${run}-dead-letter`,
-    partitions: 2,
-    ...options.kafka,
-  })
-  await f.client.command({ query: `CREATE TABLE ${f.sourceDb}.t (id UInt64, v String) ENGINE = MergeTree ORDER BY id` })
-  await f.migrate()
-  const insert = async (from: number, count: number) => {
-    const values = Array.from({ length: count }, (_, i) => `(${from + i}, 'v${from + i}')`).join(', ')
-    await f.client.command({ query: `INSERT INTO ${f.sourceDb}.t VALUES ${values}` })
-  }
-  await insert(0, options.rows ?? 3)
-  return { ...f, secure, insert, sourceTopic: `${run}.src.${f.sourceDb}.t`, acls: requiredAcls(f.config) }
-}
-
-type Fixture = Awaited<ReturnType<typeof securedFixture>>
-
-/** A JSON logger at debug level whose every line the test can read. */
-function capturedLogger() {
-  const stream = new PassThrough()
-  let text = ''
-  stream.on('data', (chunk) => {
-    text += chunk.toString()
-  })
-  return { logger: createLogger({ level: 'debug', format: 'json', destination: stream }), text: () => text }
-}
-
-function start(f: Fixture, logger = capturedLogger().logger) {
-  return startEngine({ config: f.config, client: f.client, logger })
-}
-
-/** The engine's exit, or a failure after `ms`. */
-async function exitWithin(engine: Awaited<ReturnType<typeof start>>, ms: number) {
-  const timeout = new Promise<never>((_, reject) =>
-    setTimeout(() => reject(new Error(`the engine still runs after ${ms} ms: ${engine.status().state}`)), ms),
-  )
-  return Promise.race([engine.done, timeout])
-}
-
-/** Every committed message of a topic, read as the super user, read_committed. */
-function committed(f: Fixture, topic: string) {
-  return readToEnd({ connection: adminConnection(f.secure), topic, isolation: 'committed' })
-}
 
 const describeAcl = (acl: RequiredAcl) => `${acl.operation} on ${acl.resourceType} ${acl.resource}`
 
 describe('engine on a secured Kafka: least privilege', () => {
   it('publishes exactly once with exactly the listed ACLs, and resumes from its checkpoint', async () => {
-    const f = await securedFixture()
+    const f = await securedFixture(secured())
     expect(f.acls.map(describeAcl)).toEqual([
       `WRITE on Topic ${f.sourceTopic.slice(0, f.sourceTopic.indexOf('.src.') + 5)}`,
       `CREATE on Topic ${f.sourceTopic.slice(0, f.sourceTopic.indexOf('.src.') + 5)}`,
@@ -92,12 +37,12 @@ describe('engine on a secured Kafka: least privilege', () => {
     ])
     await grant(f.secure, principal, f.acls)
 
-    const first = await start(f)
+    const first = await startAs(f)
     await waitFor('3 rows published', () => first.status().rowsPublished === 3n)
     expect((await first.stop()).reason).toBe('stopped')
     // A restart reads the committed checkpoint (READ) and goes on from it.
     await f.insert(3, 2)
-    const second = await start(f)
+    const second = await startAs(f)
     await waitFor('5 rows published', () => second.status().rowsPublished === 5n)
     expect((await second.stop()).reason).toBe('stopped')
 
@@ -111,14 +56,14 @@ describe('engine on a secured Kafka: least privilege', () => {
   })
 
   it('at-least-once needs no transactional id, no checkpoint READ or WRITE, no IDEMPOTENT_WRITE', async () => {
-    const f = await securedFixture({ kafka: { delivery: 'at-least-once' } })
+    const f = await securedFixture(secured(), { kafka: { delivery: 'at-least-once' } })
     expect(f.acls.map((a) => `${a.resourceType}:${a.operation}`)).toEqual([
       'Topic:WRITE',
       'Topic:CREATE',
       'Topic:CREATE',
     ])
     await grant(f.secure, principal, f.acls)
-    const engine = await start(f)
+    const engine = await startAs(f)
     await waitFor('3 rows published', () => engine.status().rowsPublished === 3n)
     await engine.stop()
     expect(await committed(f, f.sourceTopic)).toHaveLength(3)
@@ -149,7 +94,7 @@ describe('engine on a secured Kafka: least privilege', () => {
   it.each(cases)(
     'without %s it stops at once, naming the permission and the resource',
     async (_what, missing, engine) => {
-      const f = await securedFixture({ engine })
+      const f = await securedFixture(secured(), { engine })
       const left = missing(f)
       await grant(
         f.secure,
@@ -157,34 +102,34 @@ describe('engine on a secured Kafka: least privilege', () => {
         f.acls.filter((a) => a !== left),
       )
       const log = capturedLogger()
-      const exit = await exitWithin(await start(f, log.logger), 20_000)
+      const exit = await exitWithin(await startAs(f, log.logger), 20_000)
       expectDenied(exit, f, left)
       expect(log.text()).not.toMatch(/retrying/)
     },
   )
 
   it('without READ on the checkpoint topic a restart stops, naming it', async () => {
-    const f = await securedFixture()
+    const f = await securedFixture(secured())
     await grant(f.secure, principal, f.acls)
-    const first = await start(f)
+    const first = await startAs(f)
     await waitFor('3 rows published', () => first.status().rowsPublished === 3n)
     await first.stop()
     const read = pick(f, 'READ', (a) => a.resource === f.config.kafka.checkpointTopic)
     await revoke(f.secure, principal, [read])
     const log = capturedLogger()
-    const exit = await exitWithin(await start(f, log.logger), 20_000)
+    const exit = await exitWithin(await startAs(f, log.logger), 20_000)
     expectDenied(exit, f, read)
     expect(log.text()).not.toMatch(/retrying/)
   })
 
   it('a wrong password stops the engine at once with an authentication error, without retrying', async () => {
-    const f = await securedFixture({
+    const f = await securedFixture(secured(), {
       kafka: saslConfig(secured(), 'SCRAM-SHA-512', { username: 'tailhouse', password: 'wrong-password-7' }),
     })
     await grant(f.secure, principal, f.acls)
     const log = capturedLogger()
     const started = Date.now()
-    const exit = await exitWithin(await start(f, log.logger), 10_000)
+    const exit = await exitWithin(await startAs(f, log.logger), 10_000)
     expect(Date.now() - started).toBeLessThan(5_000)
     expect(exit.reason).toBe('failed')
     expect(exit.error).toBeInstanceOf(KafkaAuthenticationError)

@@ -1,3 +1,4 @@
+import { PassThrough } from 'node:stream'
 import {
   type Acl,
   AclOperations,
@@ -7,12 +8,17 @@ import {
   ResourceTypes,
 } from '@platformatic/kafka'
 import { afterAll, beforeAll } from 'vitest'
-import type { KafkaConfig } from '../../engine/config/config.js'
+import type { KafkaConfig, TailhouseConfig } from '../../engine/config/config.js'
 import { type KafkaSaslConfig, tlsDefaults } from '../../engine/config/kafka-security.js'
 import { type KafkaClientOptions, kafkaClientOptions } from '../../engine/kafka/connection.js'
-import type { RequiredAcl } from '../../engine/kafka/required-acls.js'
+import { readToEnd } from '../../engine/kafka/read-to-end.js'
+import { type RequiredAcl, requiredAcls } from '../../engine/kafka/required-acls.js'
+import { createLogger, type Logger } from '../../engine/log.js'
+import { type EngineHandle, startEngine } from '../../engine/start-engine.js'
 import type { SecureKafka } from '../stack/kafka-security.js'
 import { startSecuredKafka } from '../stack/local-stack.js'
+import { engineFixture } from './engine.js'
+import { uniqueName } from './names.js'
 
 /**
  * Starts a secured broker of this test file's own before its tests and stops it after them (about 10 s). Only the
@@ -138,4 +144,66 @@ async function waitForAcls(admin: Admin, principal: string, count: number, gone?
     if (Date.now() > deadline) throw new Error(`ACLs of ${principal} did not settle: ${held.join(', ')}`)
     await new Promise((r) => setTimeout(r, 100))
   }
+}
+
+/**
+ * A source table with `rows` rows, migrated, and an engine config that logs in as User:tailhouse (SCRAM-SHA-512
+ * over TLS). Topic names keep the source topics' prefix apart from the checkpoint and dead-letter topics, so that
+ * each ACL of requiredAcls covers one thing only. Grants nothing: `acls` is what the engine needs.
+ */
+export async function securedFixture(
+  secure: SecureKafka,
+  options: {
+    rows?: number
+    kafka?: Partial<TailhouseConfig['kafka']>
+    engine?: Partial<TailhouseConfig['engine']>
+  } = {},
+) {
+  const run = uniqueName('sec')
+  const f = await engineFixture((db) => [{ table: `${db}.t`, exclude: [] }], options.engine ?? {}, {
+    ...saslConfig(secure, 'SCRAM-SHA-512'),
+    topicTemplate: `${run}.src.{database}.{table}`,
+    checkpointTopic: `${run}-checkpoints`,
+    deadLetterTopic: `${run}-dead-letter`,
+    partitions: 2,
+    ...options.kafka,
+  })
+  await f.client.command({ query: `CREATE TABLE ${f.sourceDb}.t (id UInt64, v String) ENGINE = MergeTree ORDER BY id` })
+  await f.migrate()
+  const insert = async (from: number, count: number) => {
+    const values = Array.from({ length: count }, (_, i) => `(${from + i}, 'v${from + i}')`).join(', ')
+    await f.client.command({ query: `INSERT INTO ${f.sourceDb}.t VALUES ${values}` })
+  }
+  await insert(0, options.rows ?? 3)
+  return { ...f, secure, insert, sourceTopic: `${run}.src.${f.sourceDb}.t`, acls: requiredAcls(f.config) }
+}
+
+export type SecuredFixture = Awaited<ReturnType<typeof securedFixture>>
+
+/** A JSON logger at debug level whose every line the test can read. */
+export function capturedLogger(): { logger: Logger; text: () => string } {
+  const stream = new PassThrough()
+  let text = ''
+  stream.on('data', (chunk) => {
+    text += chunk.toString()
+  })
+  return { logger: createLogger({ level: 'debug', format: 'json', destination: stream }), text: () => text }
+}
+
+/** Starts the engine of a secured fixture with its config and ClickHouse client. */
+export function startAs(f: SecuredFixture, logger: Logger = capturedLogger().logger): Promise<EngineHandle> {
+  return startEngine({ config: f.config, client: f.client, logger })
+}
+
+/** The engine's exit, or a failure after `ms`. */
+export async function exitWithin(engine: EngineHandle, ms: number) {
+  const timeout = new Promise<never>((_, reject) =>
+    setTimeout(() => reject(new Error(`the engine still runs after ${ms} ms: ${engine.status().state}`)), ms),
+  )
+  return Promise.race([engine.done, timeout])
+}
+
+/** Every committed message of a topic, read as the super user, read_committed. */
+export function committed(f: SecuredFixture, topic: string) {
+  return readToEnd({ connection: adminConnection(f.secure), topic, isolation: 'committed' })
 }
