@@ -1,4 +1,4 @@
-import type { TailhouseConfig } from '../config/config.js'
+import type { CaptureConfig, EngineConfig, KafkaConfig } from '../config/config.js'
 import { transactionalId } from '../sink/publisher.js'
 import { topicFor } from './topics.js'
 
@@ -25,7 +25,11 @@ export interface RequiredAcl {
  * IDEMPOTENT_WRITE on the cluster: since Kafka 3.0 WRITE on any topic allows an idempotent producer (KIP-679).
  * CREATE can be left out when every topic exists beforehand.
  */
-export function requiredAcls(config: Pick<TailhouseConfig, 'kafka' | 'engine' | 'capture'>): RequiredAcl[] {
+export function requiredAcls(config: {
+  kafka: KafkaConfig
+  engine: EngineConfig
+  capture: Pick<CaptureConfig, 'sources'>
+}): RequiredAcl[] {
   const { kafka, engine } = config
   const exactlyOnce = kafka.delivery === 'exactly-once'
   const acls: RequiredAcl[] = []
