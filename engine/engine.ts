@@ -10,6 +10,7 @@ import { type EffectiveConfig, resolveConfig } from './config/effective-config.j
 import { type EngineState, StateMachine } from './engine-state.js'
 import { backoffMs, classifyFailure } from './failure.js'
 import { checkpointKey, readCheckpoint } from './kafka/checkpoint.js'
+import { kafkaClientOptions } from './kafka/connection.js'
 import { describeKafkaError } from './kafka/kafka-errors.js'
 import { ensureTopics, type TopicSpec, topicFor } from './kafka/topics.js'
 import type { Logger } from './log.js'
@@ -287,7 +288,7 @@ export class Engine {
     this.#publisher = createPublisher({
       logger: this.#log,
       kafka: config.kafka,
-      bootstrapBrokers: config.kafka.brokers,
+      connection: kafkaClientOptions(config.kafka),
       engineId: this.#engineId,
       changelog: config.capture.database,
       changelogId: this.#changelogId,
@@ -343,7 +344,7 @@ export class Engine {
       const key = checkpointKey(this.#engineId, this.#changelogId)
       const committed = await watchStall(
         `reading the checkpoint topic ${kafka.checkpointTopic}`,
-        readCheckpoint(kafka.brokers, kafka.clientId, kafka.checkpointTopic, key),
+        readCheckpoint(kafkaClientOptions(kafka), kafka.checkpointTopic, key),
         this.#stallWatch,
       )
       const decided = reconcile(local, committed, () => store.history(this.#engineId, 10_000), {
@@ -397,7 +398,7 @@ export class Engine {
 
   async #ensureTopics(topics: TopicSpec[]): Promise<void> {
     const { kafka } = this.#config
-    const { created, partitions } = await ensureTopics(kafka.brokers, kafka.clientId, topics)
+    const { created, partitions } = await ensureTopics(kafkaClientOptions(kafka), topics)
     if (created.length > 0) this.#log.log('info', `created topics ${created.join(', ')}`)
     for (const [name, count] of partitions) this.#topicPartitions.set(name, count)
   }

@@ -1,6 +1,6 @@
 import { NetworkError, TimeoutError } from '@platformatic/kafka'
 import { CaptureError, TailhouseError } from './errors.js'
-import { isFenced } from './kafka/kafka-errors.js'
+import { isFenced, isSecurityFailure } from './kafka/kafka-errors.js'
 
 /**
  * The one place that decides what a failure means for the engine (ARCHITECTURE.md, "Failures"): retry it (after a
@@ -23,11 +23,13 @@ export function classifyFailure(error: unknown): Failure {
         ? 'schema'
         : error.code === 'TH_CLICKHOUSE_UNREACHABLE' || error.code === 'TH_CLICKHOUSE_QUERY'
           ? 'clickhouse'
-          : error.code === 'TH_KAFKA'
+          : error.code.startsWith('TH_KAFKA')
             ? 'kafka'
             : 'engine'
     return { action: error.canRetry ? 'retry' : 'fatal', reason }
   }
+  // Before the network checks: the client reports a refused login or certificate as a retriable NetworkError.
+  if (isSecurityFailure(error)) return { action: 'fatal', reason: 'kafka' }
   return { action: kafkaRetriable(error) ? 'retry' : 'fatal', reason: 'kafka' }
 }
 

@@ -57,7 +57,7 @@ export async function measureCaptureOverhead(options: CaptureOverheadOptions): P
   const run = `bench-overhead-${workload.name}-${Date.now().toString(36)}`
   const runDir = join(tmpdir(), run)
   const topic = `${run}.kafka-engine`
-  await ensureTopics([bootstrap], 'tailhouse-bench', [
+  await ensureTopics({ clientId: 'tailhouse-bench', bootstrapBrokers: [bootstrap] }, [
     { name: topic, partitions: options.partitions, replicationFactor: 1 },
   ])
   try {

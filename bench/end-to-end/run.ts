@@ -69,7 +69,7 @@ export async function measureEndToEnd(options: EndToEndOptions): Promise<EndToEn
   const runDir = join(tmpdir(), run)
   const topic = benchTopic(run, options.workload)
   // The topic exists before the worker starts, so the latency consumer is subscribed before the first INSERT.
-  await ensureTopics([options.bootstrap], 'tailhouse-bench', [
+  await ensureTopics({ bootstrapBrokers: [options.bootstrap], clientId: 'tailhouse-bench' }, [
     { name: topic, partitions: options.partitions, replicationFactor: 1 },
   ])
   const latency =

@@ -66,7 +66,7 @@ export async function measureEngineOnly(options: EngineOnlyOptions): Promise<Eng
     })
     const topic = benchTopic(run, options.workload)
     // What the engine creates at start: the source's topic and the compacted checkpoint topic.
-    await ensureTopics([options.bootstrap], 'tailhouse-bench', [
+    await ensureTopics({ bootstrapBrokers: [options.bootstrap], clientId: 'tailhouse-bench' }, [
       { name: topic, partitions: options.partitions, replicationFactor: 1 },
       { name: `${run}.checkpoints`, partitions: 1, replicationFactor: 1, configs: { 'cleanup.policy': 'compact' } },
     ])

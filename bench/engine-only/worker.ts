@@ -49,7 +49,7 @@ workerMain<EngineOnlyInput, EngineOnlyOutput>(async (input, report) => {
   const publisher = createPublisher({
     logger: silentLogger,
     kafka: config.kafka,
-    bootstrapBrokers: [input.bootstrap],
+    connection: { clientId: config.kafka.clientId, bootstrapBrokers: [input.bootstrap] },
     engineId: config.engine.id,
     changelog: 'tailhouse',
     changelogId: input.changelogId,

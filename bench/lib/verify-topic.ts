@@ -13,8 +13,7 @@ const Envelope = root.lookupType('tailhouse.v1.Envelope')
  */
 export async function verifyTopic(bootstrap: string, topic: string, rows: number) {
   const records = await readToEnd({
-    bootstrapBrokers: [bootstrap],
-    clientId: 'tailhouse-bench',
+    connection: { bootstrapBrokers: [bootstrap], clientId: 'tailhouse-bench' },
     topic,
     isolation: 'committed',
     timeoutMs: 300_000,

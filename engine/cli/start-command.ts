@@ -19,6 +19,10 @@ which finish the batch in flight and exit 0. Retries while ClickHouse or Kafka a
 message and exit 1 on what retrying cannot fix, and exits 0 when another instance with the same engine.id
 takes over (fencing).
 
+Kafka comes from kafka.* in the config; KAFKA_BOOTSTRAP, KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME,
+KAFKA_SASL_PASSWORD, KAFKA_TLS_CA_FILE and the other KAFKA_TLS_* variables override it. Refused credentials or
+certificates and missing ACLs stop the engine at once, naming what to fix (README.md, "Security").
+
 Options:
 ${configHelp}
   --progress <s>       print published rows and lag every s seconds (default 10; 0: never)

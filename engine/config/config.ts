@@ -1,4 +1,17 @@
-import { arrayOf, boolean, integer, object, oneOf, optionalString, ratio, type Shape, string } from './fields.js'
+import {
+  arrayOf,
+  boolean,
+  integer,
+  object,
+  oneOf,
+  optional,
+  optionalString,
+  ratio,
+  type Shape,
+  secret,
+  string,
+} from './fields.js'
+import { type KafkaSaslConfig, type KafkaTlsConfig, parseSasl, parseTls } from './kafka-security.js'
 
 /** `db.table`, both parts plain identifiers or backquote-free names. */
 const tableName = { pattern: /^[^.`\s/]+\.[^.`\s/]+$/, hint: 'expected db.table (no / in either name)' }
@@ -32,6 +45,10 @@ export interface KafkaConfig {
   /** exactly-once: Kafka transactions, the checkpoint topic is the authority. at-least-once: no transactions. */
   delivery: 'exactly-once' | 'at-least-once'
   compression: 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd'
+  /** SASL authentication (PLAIN, SCRAM-SHA-256/512, OAUTHBEARER); KAFKA_SASL_* override. Unset: none. */
+  sasl: KafkaSaslConfig | undefined
+  /** TLS to the brokers (CA bundle, mutual TLS, hostname verification); KAFKA_TLS_* override. Unset: plaintext. */
+  tls: KafkaTlsConfig | undefined
 }
 
 export interface EngineConfig {
@@ -138,6 +155,8 @@ export const kafkaDefaults: KafkaConfig = {
   deadLetterTopic: 'tailhouse.dead-letter',
   delivery: 'exactly-once',
   compression: 'lz4',
+  sasl: undefined,
+  tls: undefined,
 }
 
 export const engineDefaults: EngineConfig = {
@@ -158,7 +177,7 @@ export const configShape: Shape<TailhouseConfig> = {
     parse: object<ClickHouseConfig>({
       url: { description: 'server URL; unset: embedded ClickHouse', default: undefined, parse: optionalString() },
       username: { description: 'user name', default: undefined, parse: optionalString() },
-      password: { description: 'password', default: undefined, parse: optionalString() },
+      password: { description: 'password', default: undefined, parse: optional(secret()) },
       database: { description: 'default database', default: undefined, parse: optionalString() },
       dataDir: { description: 'embedded ClickHouse data directory', default: undefined, parse: optionalString() },
     }),
@@ -236,6 +255,8 @@ export const configShape: Shape<TailhouseConfig> = {
         default: kafkaDefaults.compression,
         parse: oneOf('none', 'gzip', 'snappy', 'lz4', 'zstd'),
       },
+      sasl: { description: 'SASL authentication', default: undefined, parse: parseSasl },
+      tls: { description: 'TLS to the brokers', default: undefined, parse: parseTls },
     }),
   },
   engine: {

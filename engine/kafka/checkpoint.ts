@@ -1,4 +1,5 @@
 import { type Cursor, type CursorJson, cursorFromJson, cursorToJson } from '../source/cursor.js'
+import type { KafkaClientOptions } from './connection.js'
 import { readToEnd } from './read-to-end.js'
 
 /**
@@ -41,13 +42,12 @@ export function checkpointMessage(
  * ({@link checkpointKey}), or undefined when there is none. Only committed transactions are read (read_committed).
  */
 export async function readCheckpoint(
-  bootstrapBrokers: string[],
-  clientId: string,
+  connection: KafkaClientOptions,
   topic: string,
   key: string,
 ): Promise<{ checkpoint: Checkpoint; cursor: Cursor } | undefined> {
   let latest: Checkpoint | undefined
-  for (const record of await readToEnd({ bootstrapBrokers, clientId, topic, isolation: 'committed' })) {
+  for (const record of await readToEnd({ connection, topic, isolation: 'committed' })) {
     if (record.key?.toString() === key && record.value) latest = JSON.parse(record.value.toString()) as Checkpoint
   }
   return latest ? { checkpoint: latest, cursor: cursorFromJson(latest.cursor) } : undefined

@@ -3,8 +3,11 @@ import { shortIdentity } from '../capture/identity.js'
 import type { KafkaConfig } from '../config/config.js'
 import { ConfigError } from '../errors.js'
 import { checkpointMessage } from '../kafka/checkpoint.js'
+import { useClientAddPartitionsToTxn } from '../kafka/client-add-partitions.js'
+import type { KafkaClientOptions } from '../kafka/connection.js'
 import { clientVersion, useFastRecordBatches } from '../kafka/fast-produce.js'
 import { isConcurrentTransactions } from '../kafka/kafka-errors.js'
+import { translateKafkaFailure } from '../kafka/security-errors.js'
 import type { Logger } from '../log.js'
 import type { Cursor } from '../source/cursor.js'
 import type { OutgoingMessage } from './outgoing-message.js'
@@ -33,7 +36,8 @@ export interface Publisher {
 export interface PublisherOptions {
   logger: Logger
   kafka: KafkaConfig
-  bootstrapBrokers: string[]
+  /** Brokers, client id, SASL and TLS: kafkaClientOptions(kafka) (engine/kafka/connection.ts). */
+  connection: KafkaClientOptions
   engineId: string
   /** The capture database, recorded in checkpoints. */
   changelog: string
@@ -70,7 +74,12 @@ export function producerRetryDelay(
  * even with the same engine id.
  */
 export function transactionalId(engineId: string, changelogId: string): string {
-  return `tailhouse-${engineId}-${shortIdentity(changelogId)}`
+  return `${transactionalIdPrefix(engineId)}${shortIdentity(changelogId)}`
+}
+
+/** What every transactional id of an engine id starts with (a PREFIXED ACL grants them all). */
+export function transactionalIdPrefix(engineId: string): string {
+  return `tailhouse-${engineId}-`
 }
 
 let warnedSlowPath = false
@@ -84,8 +93,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
   // Headers go as a Map of Buffers to Buffers, which the client's default serializers pass through. (A record of
   // string names makes send() hang in @platformatic/kafka 1.35: its default serializer expects Buffer names.)
   const producer = new Producer<Buffer, Buffer, Buffer, Buffer>({
-    clientId: kafka.clientId,
-    bootstrapBrokers: options.bootstrapBrokers,
+    ...options.connection,
     idempotent: true,
     acks: -1,
     retries: producerRetries,
@@ -108,7 +116,9 @@ export function createPublisher(options: PublisherOptions): Publisher {
       `@platformatic/kafka ${clientVersion()} is not a version tailhouse's fast produce path was tested with; using the client's own record batches`,
     )
   }
-  return {
+  // Transactions authorized by WRITE on the transactional id, not CLUSTER_ACTION (client-add-partitions.ts).
+  useClientAddPartitionsToTxn(producer)
+  const publisher: Publisher = {
     async init() {
       if (!exactlyOnce) return
       // beginTransaction runs InitProducerId; cancel() only forgets the (empty) transaction locally.
@@ -144,6 +154,20 @@ export function createPublisher(options: PublisherOptions): Publisher {
     async close() {
       await producer.close()
     },
+  }
+  // A denied ACL or a refused login becomes an error naming what to grant or fix (security-errors.ts).
+  const denied = (topics: string[]) => (error: unknown) => {
+    throw translateKafkaFailure(error, {
+      connection: options.connection,
+      topics: { operation: 'WRITE', names: exactlyOnce ? [...topics, kafka.checkpointTopic] : topics },
+      ...(exactlyOnce ? { transactionalId: transactionalId(options.engineId, options.changelogId) } : {}),
+    })
+  }
+  return {
+    init: () => publisher.init().catch(denied([])),
+    publish: (messages, checkpoint) =>
+      publisher.publish(messages, checkpoint).catch(denied([...new Set(messages.map((m) => m.topic))])),
+    close: () => publisher.close(),
   }
 }
 

@@ -2,6 +2,7 @@ import type { ClickHouseClient } from '@clickhouse/client'
 import { Admin } from '@platformatic/kafka'
 import type { KafkaConfig, TelemetryConfig } from '../config/config.js'
 import type { EngineState } from '../engine-state.js'
+import { kafkaClientOptions } from '../kafka/connection.js'
 import { createEngineMetrics, type LagSample, type MetricsHandle } from './engine-metrics.js'
 import { type HealthServer, readinessChecks, startHealthServer } from './health-server.js'
 
@@ -52,8 +53,8 @@ export async function startEngineHttp(
       },
       kafka: async () => {
         const admin = new Admin({
+          ...kafkaClientOptions(kafka),
           clientId: `${kafka.clientId}-readiness`,
-          bootstrapBrokers: kafka.brokers,
           retries: 0,
           timeout: 1_000,
         })
