@@ -386,6 +386,7 @@ export class Engine {
       name: topicFor(kafka.topicTemplate, source),
       partitions: kafka.partitions,
       replicationFactor: kafka.replicationFactor,
+      countPartitions: true,
     }
   }
 

@@ -9,11 +9,14 @@ export interface TopicSpec {
   replicationFactor: number
   /** Topic configs, e.g. cleanup.policy=compact. */
   configs?: Record<string, string>
+  /** Report the topic's partition count (source topics: ClickHouse computes each key's partition from it). */
+  countPartitions?: boolean
 }
 
 /**
  * Creates the topics that do not exist yet; existing ones are left exactly as they are. Returns the names created and
- * every topic's partition count as the broker has it (an existing topic keeps its own count). Topics the principal
+ * the partition count, as the broker has it, of each topic asked for (`countPartitions`: an existing topic keeps its
+ * own count; describing it takes what WRITE on it implies). Topics the principal
  * may not describe look absent, so creating them is what fails: a missing ACL is reported naming the topic.
  *
  * The engine's first contact with Kafka: its client does not retry (`retries: 0`), so wrong credentials or a
@@ -47,10 +50,14 @@ export async function ensureTopics(
         if (!isTopicAlreadyExists(error)) throw error // created concurrently by another instance: fine
       }
     }
-    const metadata = await withAccessContext({ connection, topics: { operation: 'DESCRIBE', names } }, () =>
-      admin.metadata({ topics: names }),
-    )
-    const partitions = new Map([...metadata.topics].map(([name, topic]) => [name, topic.partitionsCount]))
+    const counted = topics.filter((t) => t.countPartitions).map((t) => t.name)
+    const metadata =
+      counted.length === 0
+        ? undefined
+        : await withAccessContext({ connection, topics: { operation: 'WRITE', names: counted } }, () =>
+            admin.metadata({ topics: counted }),
+          )
+    const partitions = new Map([...(metadata?.topics ?? [])].map(([name, topic]) => [name, topic.partitionsCount]))
     return { created, partitions }
   } finally {
     await admin.close()
