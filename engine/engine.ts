@@ -8,6 +8,7 @@ import { describeClickHouse } from './clickhouse/options.js'
 import { translateClickHouseError } from './clickhouse/translate-error.js'
 import type { TailhouseConfig } from './config/config.js'
 import { clickHouseOptions } from './config/resolve-clickhouse.js'
+import { type SharedEmbedded, serveEmbeddedClickHouse } from './embedded/query-endpoint.js'
 import { type EngineState, StateMachine } from './engine-state.js'
 import { CaptureError, TailhouseError } from './errors.js'
 import { brokersFromEnv } from './kafka/brokers.js'
@@ -90,6 +91,7 @@ export class Engine {
   readonly #engineId: string
   #client: ClickHouseClient | undefined
   #ownsClient = false
+  #shared: SharedEmbedded | undefined
   #store: OffsetStore | undefined
   #publisher: Publisher | undefined
   #cursor: Cursor = new Map()
@@ -206,6 +208,9 @@ export class Engine {
     if (!this.#client) {
       this.#client = this.#options.client ?? (await createClickHouse(chOptions))
       this.#ownsClient = this.#options.client === undefined
+      // Embedded ClickHouse opened here: share it with tailhouse sql/status/migrate (chDB: one process per directory).
+      if (this.#ownsClient && chOptions.url === undefined)
+        this.#shared = await serveEmbeddedClickHouse({ client: this.#client, dataDir: chOptions.dataDir })
     }
     try {
       await checkServerVersion(this.#client)
@@ -694,6 +699,7 @@ export class Engine {
       await this.#http?.close().catch(() => {})
       await this.#metricsHandle?.shutdown().catch(() => {})
       this.#store?.close()
+      await this.#shared?.close().catch(() => {})
       if (this.#ownsClient) await this.#client?.close().catch(() => {})
       this.#state.end(exit.reason === 'failed' ? 'failed' : 'stopped')
       this.#log.log(exit.reason === 'failed' ? 'error' : 'info', `engine ${exit.reason}`, {

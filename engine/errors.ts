@@ -8,6 +8,7 @@ export const errorCodes = [
   'TH_USAGE', // the command line is wrong
   'TH_CLICKHOUSE_UNREACHABLE', // the ClickHouse server (or the embedded engine) cannot be reached or opened
   'TH_CLICKHOUSE_QUERY', // ClickHouse answered with an error
+  'TH_CLICKHOUSE_LOCKED', // embedded ClickHouse's data directory is held by another process
   'TH_STACK', // a local stack service failed to install, start or become healthy
   'TH_UNSUPPORTED_TYPE', // a source column's ClickHouse type has no mapping
   'TH_CAPTURE', // a source cannot be captured (wrong engine, unsafe server settings, missing objects)
@@ -68,6 +69,19 @@ export class ClickHouseQueryError extends TailhouseError {
     super('TH_CLICKHOUSE_QUERY', message, options)
     this.serverCode = serverCode
     this.serverType = serverType
+  }
+}
+
+export class DataDirectoryLockedError extends TailhouseError {
+  /** The embedded ClickHouse data directory, absolute. */
+  readonly dataDir: string
+  /** The process holding it, when known. */
+  readonly holderPid: number | undefined
+
+  constructor(dataDir: string, holderPid: number | undefined, message: string, options: TailhouseErrorOptions = {}) {
+    super('TH_CLICKHOUSE_LOCKED', message, options)
+    this.dataDir = dataDir
+    this.holderPid = holderPid
   }
 }
 

@@ -5,6 +5,7 @@ import {
   ClickHouseUnreachableError,
   ConfigError,
   canRetry,
+  DataDirectoryLockedError,
   errorCodes,
   MigrationError,
   StackError,
@@ -23,6 +24,7 @@ describe('errors', () => {
       true,
     ],
     [new ClickHouseQueryError('boom', '60', 'UNKNOWN_TABLE'), 'TH_CLICKHOUSE_QUERY', false],
+    [new DataDirectoryLockedError('/data', 42, 'held by process 42'), 'TH_CLICKHOUSE_LOCKED', false],
     [new StackError('kafka', 'did not start'), 'TH_STACK', false],
     [
       new UnsupportedTypeError('shop.orders', 'agg', 'AggregateFunction(sum, UInt64)', 'no mapping'),

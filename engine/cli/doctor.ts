@@ -1,10 +1,5 @@
-import {
-  clickHouseEnv,
-  clickHouseOptionsFromEnv,
-  createClickHouse,
-  describeClickHouse,
-  serverVersion,
-} from '../clickhouse/index.js'
+import { clickHouseEnv, clickHouseOptionsFromEnv, serverVersion } from '../clickhouse/index.js'
+import { connectClickHouse } from '../embedded/running-engine.js'
 import { UsageError } from '../errors.js'
 import type { Command } from './command.js'
 
@@ -15,7 +10,8 @@ export const doctorCommand: Command = {
   help: `Usage: tailhouse doctor
 
 Connects to ClickHouse and prints which one it is and its version.
-Without ${clickHouseEnv.url}, uses embedded ClickHouse (chDB) in ${clickHouseEnv.dataDir} (default ./.tailhouse/clickhouse).
+Without ${clickHouseEnv.url}, uses embedded ClickHouse (chDB) in ${clickHouseEnv.dataDir} (default ./.tailhouse/clickhouse),
+through the engine when one runs on that directory.
 
 Environment:
   ${clickHouseEnv.url}        server URL, e.g. http://127.0.0.1:8123 (unset: embedded)
@@ -26,9 +22,7 @@ Environment:
   ${clickHouseEnv.dataDir}  data directory of embedded ClickHouse`,
   async run(args) {
     if (args.length > 0) throw new UsageError(`doctor takes no arguments, got: ${args.join(' ')}`)
-    const options = clickHouseOptionsFromEnv()
-    const target = describeClickHouse(options)
-    const client = await createClickHouse(options)
+    const { client, target } = await connectClickHouse(clickHouseOptionsFromEnv())
     try {
       const version = await serverVersion(client, target)
       process.stdout.write(`${target}: ClickHouse ${version}\n`)
