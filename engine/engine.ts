@@ -116,6 +116,7 @@ export class Engine {
     this.#tracing = createTracing({
       enabled: telemetry.tracing || otlpFromEnv !== undefined,
       endpoint: otlpFromEnv ?? telemetry.otlpEndpoint,
+      zipkinEndpoint: telemetry.zipkinEndpoint,
       samplingRatio: telemetry.samplingRatio,
       serviceName: telemetry.serviceName,
     })
