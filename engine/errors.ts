@@ -13,6 +13,7 @@ export const errorCodes = [
   'TH_UNSUPPORTED_TYPE', // a source column's ClickHouse type has no mapping
   'TH_CAPTURE', // a source cannot be captured (wrong engine, unsafe server settings, missing objects)
   'TH_MIGRATION', // an engine migration failed or an applied migration file was changed
+  'TH_TRACE', // a trace cannot be found: no traceparent, the trace store cannot be reached or lacks it
 ] as const
 
 export type ErrorCode = (typeof errorCodes)[number]
@@ -125,6 +126,12 @@ export class MigrationError extends TailhouseError {
   constructor(migration: string, message: string, options: TailhouseErrorOptions = {}) {
     super('TH_MIGRATION', `${migration}: ${message}`, options)
     this.migration = migration
+  }
+}
+
+export class TraceLookupError extends TailhouseError {
+  constructor(message: string, options: TailhouseErrorOptions = {}) {
+    super('TH_TRACE', message, options)
   }
 }
 

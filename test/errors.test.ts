@@ -10,6 +10,7 @@ import {
   MigrationError,
   StackError,
   type TailhouseError,
+  TraceLookupError,
   UnsupportedTypeError,
   UsageError,
 } from '../engine/errors.js'
@@ -33,6 +34,7 @@ describe('errors', () => {
     ],
     [new CaptureError('shop.orders', 'is a Distributed table'), 'TH_CAPTURE', false],
     [new MigrationError('0001_changelog.sql', 'checksum changed'), 'TH_MIGRATION', false],
+    [new TraceLookupError('no traceparent'), 'TH_TRACE', false],
   ]
 
   it.each(cases)('%s has its code and retry policy', (error, code, retriable) => {
