@@ -2,6 +2,18 @@ import { existsSync } from 'node:fs'
 import { ConfigError, StackError } from '../../engine/errors.js'
 import { runInstallStep } from './install-step.js'
 
+/** Flags for headless Chromium on a closed network, as root: no sandbox, no GPU, no calls home. */
+export const chromiumArgs = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+]
+
 /** Where Debian's (and most distributions') Chromium package puts its binary. */
 const candidates = ['/usr/bin/chromium', '/usr/bin/chromium-browser']
 
