@@ -1,25 +1,18 @@
-import { existsSync } from 'node:fs'
-import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { defaultEmbeddedDataDir } from '../clickhouse/options.js'
-import { kafkaDefaults, type TailhouseConfig, telemetryDefaults } from '../config/config.js'
-import { connectClickHouse } from '../embedded/running-engine.js'
-import { ConfigError, TraceLookupError, UsageError } from '../errors.js'
+import { kafkaDefaults, telemetryDefaults } from '../config/config.js'
+import { TraceLookupError, UsageError } from '../errors.js'
 import { brokersFromEnv } from '../kafka/brokers.js'
 import { readMessage } from '../kafka/read-message.js'
 import { spanNames } from '../telemetry/span-names.js'
-import { jaegerStore } from '../trace/jaeger-store.js'
+import { defaultJaeger, traceStore } from '../trace/choose-store.js'
 import { batchQueryIds, messageQueryId, queryIdsAttribute } from '../trace/query-ids.js'
-import { queryLogRows } from '../trace/query-log.js'
 import { renderTrace } from '../trace/render-trace.js'
-import type { TraceSpan, TraceStore } from '../trace/trace-store.js'
-import { zipkinStore } from '../trace/zipkin-store.js'
+import type { TraceSpan } from '../trace/trace-store.js'
 import type { Command } from './command.js'
-import { clickHouseOptionsOf, optionalConfig } from './optional-config.js'
+import { optionalConfig } from './optional-config.js'
 import { usageErrors } from './parse-flags.js'
+import { describeQueryLog } from './trace-query-log.js'
 import { configFlags } from './with-config.js'
-
-const defaultJaeger = 'http://127.0.0.1:16686'
 
 export const traceCommand: Command = {
   name: 'trace',
@@ -89,6 +82,8 @@ ${configFlagsHelp()}`,
       const brokers = values.brokers
         ? values.brokers.split(',').map((b) => b.trim())
         : brokersFromEnv(loaded?.config.kafka.brokers ?? kafkaDefaults.brokers)
+      const bad = brokers.find((b) => !/^[^\s:]+:\d+$/.test(b))
+      if (bad !== undefined) throw new UsageError(`trace: --brokers takes host:port,…; "${bad}" is not host:port`)
       const message = await readMessage(
         { topic, partition, offset },
         { bootstrapBrokers: brokers, clientId: loaded?.config.kafka.clientId ?? 'tailhouse' },
@@ -170,57 +165,6 @@ ${configFlagsHelp()}`,
     }
     return 0
   },
-}
-
-/** What system.query_log says about the INSERTs, or why it cannot say; never fails the command. */
-async function describeQueryLog(config: TailhouseConfig | undefined, queryIds: string[]): Promise<string> {
-  const options = clickHouseOptionsOf(config)
-  if (options.url === undefined) {
-    const dataDir = resolve(options.dataDir ?? defaultEmbeddedDataDir)
-    if (!existsSync(dataDir)) {
-      return `system.query_log: not looked up: no embedded ClickHouse data directory at ${dataDir} (set CLICKHOUSE_URL, or TAILHOUSE_CLICKHOUSE_DATA_DIR, or pass --config)`
-    }
-  }
-  let session: Awaited<ReturnType<typeof connectClickHouse>>
-  try {
-    session = await connectClickHouse(options)
-  } catch (error) {
-    return `system.query_log: not looked up: ${(error as Error).message}`
-  }
-  try {
-    const answer = await queryLogRows(session.client, session.target, queryIds, config?.capture.cluster)
-    if (answer.kind === 'no-query-log') return `system.query_log: none here: ${answer.reason}`
-    if (answer.kind === 'none-yet')
-      return `system.query_log on ${session.target}: no finished INSERT with these ids (yet: the server flushes its log every few seconds)`
-    return `system.query_log on ${session.target}:\n${answer.table.trimEnd()}`
-  } catch (error) {
-    return `system.query_log: not looked up: ${(error as Error).message}`
-  } finally {
-    await session.client.close()
-  }
-}
-
-function traceStore(jaeger: string | undefined, zipkin: string | undefined): TraceStore {
-  if (jaeger && zipkin) throw new UsageError('trace: give --jaeger or --zipkin, not both')
-  for (const [flag, url] of [
-    ['--jaeger', jaeger],
-    ['--zipkin', zipkin],
-  ] as const) {
-    if (url !== undefined && !/^https?:\/\/\S+$/.test(url))
-      throw new UsageError(`trace: ${flag} takes an http(s) URL, got "${url}"`)
-  }
-  if (jaeger) return jaegerStore(jaeger)
-  if (zipkin) return zipkinStore(zipkin)
-  const fromEnv = process.env.JAEGER_QUERY_URL || undefined
-  if (fromEnv) return jaegerStore(checkedUrl('JAEGER_QUERY_URL', fromEnv))
-  const zipkinFromEnv = process.env.ZIPKIN_URL || undefined
-  if (zipkinFromEnv) return zipkinStore(checkedUrl('ZIPKIN_URL', zipkinFromEnv))
-  return jaegerStore(defaultJaeger)
-}
-
-function checkedUrl(variable: string, url: string): string {
-  if (!/^https?:\/\/\S+$/.test(url)) throw new ConfigError(variable, `must be an http(s) URL, got "${url}"`)
-  return url
 }
 
 function wholeNumber(flag: string, value: string): number {
