@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util'
 import { startKafka } from '../test/stack/kafka-server.js'
 import { repoRoot } from '../test/stack/paths.js'
 import { measureBrokerLimit } from './broker-limit/run.js'
+import { measureCaptureOverhead } from './capture-overhead/run.js'
 import { measureEndToEnd } from './end-to-end/run.js'
 import { measureEngineOnly } from './engine-only/run.js'
 import { type BenchResults, renderMarkdown } from './lib/report.js'
@@ -24,20 +25,32 @@ const rows = { narrow: Math.round(1_000_000 * scale), wide: Math.round(200_000 *
 const rowsPerInsert = 10_000
 const partitions = 6
 const latencySeconds = values.quick ? 5 : 20
+// What capture costs the source's INSERTs: at least 1M rows per workload in INSERTs of 100k (issue 10); a quick run
+// keeps three rounds, so that each variant goes first once.
+const overheadRowsPerInsert = 100_000
+const overheadRows = Math.max(3 * overheadRowsPerInsert, Math.round(1_000_000 * scale))
 
 const startedAt = new Date()
 const results: BenchResults = {
   startedAt: startedAt.toISOString(),
   machine: machineFacts(),
-  settings: { rows, rowsPerInsert, partitions, latencySeconds, quick: values.quick },
+  settings: {
+    rows,
+    rowsPerInsert,
+    partitions,
+    latencySeconds,
+    captureOverhead: { rows: overheadRows, rowsPerInsert: overheadRowsPerInsert },
+    quick: values.quick,
+  },
   endToEnd: [],
   latency: [],
   engineOnly: [],
   brokerLimit: [],
   nativeKafkaEngine: [],
+  captureOverhead: [],
 }
 
-const steps = 13
+const steps = 15
 let step = 0
 function stage(title: string) {
   step += 1
@@ -115,6 +128,21 @@ try {
         workload,
         rows: rows[workload.name],
         rowsPerInsert,
+        partitions,
+        progress,
+      }),
+    )
+  }
+  for (const workload of [narrow, wide]) {
+    stage(
+      `capture overhead, ${workload.name} rows: ${overheadRows} rows in INSERTs of ${overheadRowsPerInsert}, no capture / tailhouse / Kafka engine interleaved`,
+    )
+    results.captureOverhead.push(
+      await measureCaptureOverhead({
+        bootstrap,
+        workload,
+        rows: overheadRows,
+        rowsPerInsert: overheadRowsPerInsert,
         partitions,
         progress,
       }),

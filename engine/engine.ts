@@ -1,44 +1,36 @@
 import { resolve } from 'node:path'
 import type { ClickHouseClient } from '@clickhouse/client'
-import { type Context, type Span, SpanKind } from '@opentelemetry/api'
-import { Admin } from '@platformatic/kafka'
+import { readChangelogIdentity } from './capture/identity.js'
 import { checkServerVersion } from './capture/server-checks.js'
 import { createClickHouse } from './clickhouse/client-factory.js'
 import { describeClickHouse } from './clickhouse/options.js'
 import { translateClickHouseError } from './clickhouse/translate-error.js'
 import type { TailhouseConfig } from './config/config.js'
-import { clickHouseOptions } from './config/resolve-clickhouse.js'
+import { type EffectiveConfig, resolveConfig } from './config/effective-config.js'
 import { type SharedEmbedded, serveEmbeddedClickHouse } from './embedded/query-endpoint.js'
 import { type EngineState, StateMachine } from './engine-state.js'
-import { CaptureError, TailhouseError } from './errors.js'
-import { brokersFromEnv } from './kafka/brokers.js'
-import { readCheckpoint } from './kafka/checkpoint.js'
+import { backoffMs, classifyFailure } from './failure.js'
+import { checkpointKey, readCheckpoint } from './kafka/checkpoint.js'
+import { kafkaClientOptions } from './kafka/connection.js'
 import { describeKafkaError } from './kafka/kafka-errors.js'
-import { ensureTopics, topicFor } from './kafka/topics.js'
+import { ensureTopics, type TopicSpec, topicFor } from './kafka/topics.js'
 import type { Logger } from './log.js'
+import { BatchLoop } from './loop/batch-loop.js'
 import type { OffsetStore } from './offsets/offset-store.js'
+import { reconcile } from './offsets/reconcile.js'
 import { SqliteOffsetStore } from './offsets/sqlite-offset-store.js'
-import { backoffMs, classify } from './retry.js'
-import { type Batch, buildBatch } from './sink/batch-builder.js'
-import { headerNames } from './sink/outgoing-message.js'
+import { createConverter } from './sink/batch-builder.js'
 import { createPublisher, type Publisher, transactionalId } from './sink/publisher.js'
-import { ChangelogReader, type ChangelogRow } from './source/changelog-reader.js'
-import {
-  type Cursor,
-  type CursorJson,
-  compareCursors,
-  cursorAfter,
-  cursorToJson,
-  describeCursor,
-  sameCursor,
-} from './source/cursor.js'
-import { checkCursor } from './source/regression-check.js'
-import { ReplicatedWatermarkSource } from './source/replicated-watermark-source.js'
+import { watchStall, watchStalls } from './sink/stall-watch.js'
+import { ChangelogSource } from './source/changelog-source.js'
+import { type Cursor, type CursorJson, cursorToJson, describeCursor, positionText } from './source/cursor.js'
+import { detectFormatSchemas } from './source/format-schemas.js'
 import { SourceSchemas } from './source/source-schemas.js'
-import { createEngineMetrics, type EngineMetrics, type MetricsHandle, noopMetrics } from './telemetry/engine-metrics.js'
-import { type HealthServer, readinessChecks, startHealthServer } from './telemetry/health-server.js'
-import { spanNames } from './telemetry/span-names.js'
-import { createTracing, failSpan, type Tracing, traceparentOf, withSpan } from './telemetry/tracing.js'
+import { startEngineHttp } from './telemetry/engine-http.js'
+import { type EngineMetrics, type LagSample, type MetricsHandle, noopMetrics } from './telemetry/engine-metrics.js'
+import type { HealthServer } from './telemetry/health-server.js'
+import { loopTelemetry } from './telemetry/loop-telemetry.js'
+import { createTracing, type Tracing } from './telemetry/tracing.js'
 
 export interface EngineOptions {
   config: TailhouseConfig
@@ -51,8 +43,9 @@ export interface EngineOptions {
   client?: ClickHouseClient
   logger: Logger
   /**
-   * Changelog partitions to read again from their start, after an operator checked a reported cursor regression
-   * (their rows may be published a second time: the cursor cannot tell old rows from re-numbered ones).
+   * Cursor streams (`<db.table>/<partition>`, or a source `db.table` for all of its partitions) to read again from
+   * their start, after an operator checked a reported cursor regression (their rows may be published a second
+   * time: the cursor cannot tell old rows from re-numbered ones).
    */
   resetPartitions?: string[]
 }
@@ -64,7 +57,7 @@ export interface EngineStatus {
   rowsPublished: bigint
   batches: number
   lastCommitAt: Date | null
-  /** Rows in the changelog after the cursor, measured at most once a second; null until known. */
+  /** Rows in the changelogs after the cursor, measured at most once a second; null until known. */
   lagRows: number | null
   /** Age of the oldest row not yet published at the last poll, ms; 0 when caught up. */
   lagMs: number
@@ -80,42 +73,65 @@ export interface EngineExit {
 }
 
 /**
- * The engine service: tails the changelog in block order, publishes each batch in one Kafka transaction with its
- * end cursor, and mirrors the cursor to SQLite after the commit. Lifecycle: created → starting → running →
- * stopping → stopped (or failed). `stop()` is safe from any state and idempotent; `done` resolves once, with why.
+ * The engine service: lifecycle, set-up, reconciliation and retry around the batch loop (loop/batch-loop.ts), which
+ * tails the changelog tables and publishes each batch in one Kafka transaction with its end cursor. Lifecycle:
+ * created → starting → running → stopping → stopped (or failed). `stop()` is safe from any state and idempotent;
+ * `done` resolves once, with why.
  */
 export class Engine {
   readonly #options: EngineOptions
+  readonly #config: EffectiveConfig
   readonly #log: Logger
   readonly #state = new StateMachine()
   readonly #engineId: string
+  readonly #tracing: Tracing
+  readonly done: Promise<EngineExit>
+  #finish!: (exit: EngineExit) => void
   #client: ClickHouseClient | undefined
   #ownsClient = false
   #shared: SharedEmbedded | undefined
   #store: OffsetStore | undefined
   #publisher: Publisher | undefined
-  #cursor: Cursor = new Map()
-  #rowsTotal = 0n
-  #batches = 0
-  #lastCommitAt: Date | null = null
-  #lagRows: number | null = null
-  #lagMs = 0
-  #lagMeasuredAt = 0
+  #schemas: SourceSchemas | undefined
+  /** The identity of the changelogs this engine reads (capture/identity.ts). */
+  #changelogId = ''
+  #source: ChangelogSource | undefined
+  #loop: BatchLoop | undefined
   #stopRequested = false
   #wake: (() => void) | undefined
-  readonly done: Promise<EngineExit>
-  #finish!: (exit: EngineExit) => void
-  readonly #tracing: Tracing
+  #fenced = false
+  /** The transactional id is claimed (InitProducerId answered) by the current producer. */
+  #claimed = false
+  /** Aborted when a stop has waited long enough for Kafka work in flight. */
+  readonly #abortKafka = new AbortController()
+  /** How waiting on Kafka is reported (sink/stall-watch.ts): a warning after 5 s, then every 30 s. */
+  readonly #stallWatch = {
+    signal: this.#abortKafka.signal,
+    firstWarningMs: 5_000,
+    repeatWarningMs: 30_000,
+    giveUpMs: 60_000,
+    onStall: (what: string, waitedMs: number) => {
+      this.#metrics.recordRetry('kafka')
+      this.#log.log('warn', `Kafka has not answered for ${Math.round(waitedMs / 1000)} s (${what}); still trying`, {
+        brokers: this.#config.kafka.brokers.join(','),
+      })
+    },
+  }
+  #http: HealthServer | undefined
+  #metricsHandle: MetricsHandle | undefined
+  #metrics: EngineMetrics = noopMetrics
+  /** Partitions of each topic known to exist: created or checked at start, or when a new source shows up. */
+  readonly #topicPartitions = new Map<string, number>()
 
   constructor(options: EngineOptions) {
     this.#options = options
+    this.#config = resolveConfig(options.config)
     this.#log = options.logger
-    this.#engineId = options.config.engine.id
-    const telemetry = options.config.telemetry
-    const otlpFromEnv = process.env.OTLP_ENDPOINT || undefined
+    this.#engineId = this.#config.engine.id
+    const { telemetry } = this.#config
     this.#tracing = createTracing({
-      enabled: telemetry.tracing || otlpFromEnv !== undefined,
-      endpoint: otlpFromEnv ?? telemetry.otlpEndpoint,
+      enabled: telemetry.tracing,
+      endpoint: telemetry.otlpEndpoint,
       zipkinEndpoint: telemetry.zipkinEndpoint,
       samplingRatio: telemetry.samplingRatio,
       serviceName: telemetry.serviceName,
@@ -126,16 +142,17 @@ export class Engine {
   }
 
   status(): EngineStatus {
+    const position = this.#loop?.position
     return {
       state: this.#state.state,
       engineId: this.#engineId,
-      delivery: this.#options.config.kafka.delivery,
-      rowsPublished: this.#rowsTotal,
-      batches: this.#batches,
-      lastCommitAt: this.#lastCommitAt,
-      lagRows: this.#lagRows,
-      lagMs: this.#lagMs,
-      cursor: cursorToJson(this.#cursor),
+      delivery: this.#config.kafka.delivery,
+      rowsPublished: position?.rowsTotal ?? 0n,
+      batches: position?.batches ?? 0,
+      lastCommitAt: position?.lastCommitAt ?? null,
+      lagRows: position?.lagRows ?? null,
+      lagMs: position?.lagMs ?? 0,
+      cursor: cursorToJson(position?.cursor ?? new Map()),
       httpUrl: this.#http?.url,
     }
   }
@@ -155,7 +172,11 @@ export class Engine {
     if (!this.#stopRequested) {
       this.#stopRequested = true
       this.#log.log('info', 'stopping: finishing the batch in flight')
+      this.#loop?.stop()
       this.#wake?.()
+      // A batch waiting on a Kafka that is gone would hold the stop for a minute: after 5 s it is abandoned (never
+      // half-committed: the next start reads what committed from the checkpoint).
+      setTimeout(() => this.#abortKafka.abort(), 5_000).unref()
       if (this.#state.state === 'created') this.#close({ reason: 'stopped' })
     }
     return this.done
@@ -171,31 +192,36 @@ export class Engine {
           started = true
           this.#state.set('starting', 'running')
           ready()
+        } else {
+          // After a failure: the producer may hold a broken transaction, and a commit that failed on our side may
+          // have succeeded on the broker's. Start over with a new producer, fenced, from the committed checkpoint.
+          await this.#connect()
         }
-        await this.#loop()
+        await this.#loop?.run()
         attempt = 0
       } catch (error) {
-        const failure = classify(error)
-        if (failure === 'fenced') {
+        if (this.#stopRequested) {
+          this.#log.log('info', `stopping after: ${describeKafkaError(error)}`)
+          break
+        }
+        const failure = classifyFailure(error)
+        if (failure.action === 'fenced') {
           this.#fenced = true
           this.#log.log(
             'warn',
-            `fenced: another instance started with engine id ${this.#engineId} (transactional id tailhouse-${this.#engineId}); this one stops`,
+            `fenced: another instance started with engine id ${this.#engineId} (transactional id ${transactionalId(this.#engineId, this.#changelogId)}); this one stops`,
           )
           return this.#close({ reason: 'fenced' })
         }
-        if (failure === 'fatal') {
+        if (failure.action === 'fatal') {
           const wrapped = error instanceof Error ? error : new Error(String(error))
           this.#log.log('error', `stopping: ${describeKafkaError(wrapped)}`)
           return this.#close({ reason: 'failed', error: wrapped })
         }
-        this.#metrics.recordRetry(retryReason(error))
+        this.#metrics.recordRetry(failure.reason)
         const wait = backoffMs(attempt++)
         this.#log.log('warn', `retrying in ${(wait / 1000).toFixed(1)} s: ${describeKafkaError(error)}`, { attempt })
-        // The producer may hold a broken transaction, and a commit that failed on our side may have succeeded on
-        // the broker's: start over with a new producer, fenced, from the committed checkpoint.
         await this.#resetPublisher()
-        this.#resync = started
         await this.#sleep(wait)
       }
     }
@@ -203,23 +229,27 @@ export class Engine {
   }
 
   async #setUp(): Promise<void> {
-    const { config } = this.#options
-    const chOptions = clickHouseOptions(config.clickhouse)
-    const target = this.#options.client ? "the application's ClickHouse client" : describeClickHouse(chOptions)
+    const config = this.#config
+    const target = this.#options.client
+      ? "the application's ClickHouse client"
+      : describeClickHouse(config.clickhouseOptions)
     if (!this.#client) {
-      this.#client = this.#options.client ?? (await createClickHouse(chOptions))
+      this.#client = this.#options.client ?? (await createClickHouse(config.clickhouseOptions))
       this.#ownsClient = this.#options.client === undefined
       // Embedded ClickHouse opened here: share it with tailhouse sql/status/migrate (chDB: one process per directory).
-      if (this.#ownsClient && chOptions.url === undefined)
-        this.#shared = await serveEmbeddedClickHouse({ client: this.#client, dataDir: chOptions.dataDir })
+      if (this.#ownsClient && config.clickhouseOptions.url === undefined)
+        this.#shared = await serveEmbeddedClickHouse({
+          client: this.#client,
+          dataDir: config.clickhouseOptions.dataDir,
+        })
     }
     try {
       await checkServerVersion(this.#client)
     } catch (error) {
       throw translateClickHouseError(error, target)
     }
-    const brokers = brokersFromEnv(config.kafka.brokers)
-    this.#schemas ??= new SourceSchemas({
+    this.#changelogId = await readChangelogIdentity(this.#client, config.capture.database)
+    this.#schemas = new SourceSchemas({
       client: this.#client,
       database: config.capture.database,
       format: config.engine.format,
@@ -227,12 +257,8 @@ export class Engine {
       sources: config.capture.sources,
     })
     await this.#schemas.load()
-    const topics = [
-      ...this.#schemas.sources.map((s) => ({
-        name: topicFor(config.kafka.topicTemplate, s),
-        partitions: config.kafka.partitions,
-        replicationFactor: config.kafka.replicationFactor,
-      })),
+    await this.#ensureTopics([
+      ...this.#schemas.sources.map((s) => this.#sourceTopic(s)),
       {
         name: config.kafka.checkpointTopic,
         partitions: 1,
@@ -242,436 +268,184 @@ export class Engine {
       ...(config.engine.onPoisonRow === 'dead-letter'
         ? [{ name: config.kafka.deadLetterTopic, partitions: 1, replicationFactor: config.kafka.replicationFactor }]
         : []),
-    ]
-    const created = await ensureTopics(brokers, config.kafka.clientId, topics)
-    if (created.length > 0) this.#log.log('info', `created topics ${created.join(', ')}`)
-    for (const topic of topics) this.#knownTopics.add(topic.name)
-    this.#store ??= new SqliteOffsetStore(resolve(this.#options.configDir ?? process.cwd(), config.engine.offsetsPath))
-    // Fence first, then read the checkpoint (the order of Kafka Connect's exactly-once source, KIP-618): a commit
-    // returns once prepared and its markers land afterwards, so a checkpoint read before init() could miss the
-    // previous instance's last commit and publish that batch again.
-    this.#publisher ??= this.#createPublisher()
-    await this.#publisher.init()
-    await this.#reconcile(brokers)
-    for (const partition of this.#options.resetPartitions ?? []) {
-      const at = this.#cursor.get(partition)
-      this.#cursor.delete(partition)
-      this.#log.log('warn', `reset: changelog partition ${partition} is read again from its start`, {
-        was: at ? `${at.blockNumber}/${at.blockOffset}` : 'unread',
-      })
-    }
-    this.#reader = new ChangelogReader(this.#client, config.capture.database, target)
-    this.#watermarks = await ReplicatedWatermarkSource.forChangelog(this.#client, config.capture.database)
+    ])
+    this.#store = new SqliteOffsetStore(resolve(this.#options.configDir ?? process.cwd(), config.engine.offsetsPath))
+    this.#store.bind(this.#engineId, this.#changelogId, `capture database ${config.capture.database} on ${target}`)
+    this.#source = new ChangelogSource({
+      client: this.#client,
+      database: config.capture.database,
+      schemas: this.#schemas,
+      target,
+      partitionsOf: (source) => this.#partitionsOf(source),
+      formatSchemas: await detectFormatSchemas(this.#client),
+    })
+    const start = await this.#connect()
     this.#log.log(
       'info',
-      `running: ${target}, Kafka ${brokers.join(',')}, ${config.kafka.delivery}, ${this.#schemas.sources.length} source(s), from ${describeCursor(this.#cursor)}`,
+      `running: ${target}, Kafka ${config.kafka.brokers.join(',')}, ${config.kafka.delivery}, ${this.#schemas.sources.length} source(s), from ${describeCursor(start)}`,
     )
   }
 
-  #schemas: SourceSchemas | undefined
-  /** Set for a ReplicatedMergeTree changelog (cluster), where a safe watermark bounds every read. */
-  #watermarks: ReplicatedWatermarkSource | undefined
-  /** Set after a retriable failure: re-fence and re-read the committed checkpoint before the next batch. */
-  #resync = false
-  #reader: ChangelogReader | undefined
+  /**
+   * A new publisher, its transactional id claimed (fencing any older instance) before the checkpoint is read — the
+   * order of Kafka Connect's exactly-once source (KIP-618): a commit returns once prepared and its markers land
+   * afterwards, so a checkpoint read before the claim could miss the previous instance's last commit. Then the loop
+   * resumes from the reconciled cursor. Returns that cursor.
+   */
+  async #connect(): Promise<Cursor> {
+    const config = this.#config
+    this.#publisher = createPublisher({
+      logger: this.#log,
+      kafka: config.kafka,
+      connection: kafkaClientOptions(config.kafka),
+      engineId: this.#engineId,
+      changelog: config.capture.database,
+      changelogId: this.#changelogId,
+    })
+    await watchStall('claiming the transactional id', this.#publisher.init(), this.#stallWatch)
+    this.#claimed = true
+    const start = await this.#reconcile()
+    const sink = watchStalls(this.#publisher, this.#stallWatch)
+    if (this.#loop) {
+      this.#loop.sink = sink
+      this.#loop.resume(start)
+    } else {
+      this.#loop = new BatchLoop(
+        {
+          source: this.#source as ChangelogSource,
+          converter: createConverter(this.#schemas as SourceSchemas, {
+            topicTemplate: config.kafka.topicTemplate,
+            maxBytes: config.engine.batchMaxBytes,
+            onPoisonRow: config.engine.onPoisonRow,
+            deadLetterTopic: config.kafka.deadLetterTopic,
+            headers: config.engine.headers,
+          }),
+          sink,
+          offsets: this.#store as OffsetStore,
+          observer: loopTelemetry({
+            tracing: this.#tracing,
+            metrics: () => this.#metrics,
+            logger: this.#log,
+            engineId: this.#engineId,
+            database: config.capture.database,
+            partitions: config.kafka.partitions,
+            transactionalId:
+              config.kafka.delivery === 'exactly-once' ? transactionalId(this.#engineId, this.#changelogId) : '',
+          }),
+          engineId: this.#engineId,
+          batchMaxRows: config.engine.batchMaxRows,
+          pollIntervalMs: config.engine.pollIntervalMs,
+        },
+        start,
+      )
+    }
+    if (this.#stopRequested) this.#loop.stop()
+    return start.cursor
+  }
 
-  /** Exactly-once: the committed checkpoint wins over SQLite, and SQLite is brought in line. At-least-once: SQLite. */
-  async #reconcile(brokers: string[]): Promise<void> {
-    const { config } = this.#options
+  /** Exactly-once: the committed checkpoint wins over SQLite (reconcile.ts). At-least-once: SQLite is the authority. */
+  async #reconcile(): Promise<{ cursor: Cursor; rowsTotal: bigint }> {
+    const { kafka } = this.#config
     const store = this.#store as OffsetStore
     const local = store.load(this.#engineId)
-    if (config.kafka.delivery === 'at-least-once') {
-      this.#cursor = local
-      return
-    }
-    const committed = await readCheckpoint(brokers, config.kafka.clientId, config.kafka.checkpointTopic, this.#engineId)
-    if (!committed) {
-      if (local.size > 0) {
-        this.#log.log(
-          'warn',
-          `no checkpoint for engine ${this.#engineId} in ${config.kafka.checkpointTopic}; resuming from the SQLite cursor ${describeCursor(local)}`,
-        )
-      }
-      this.#cursor = local
-      return
-    }
-    const relation = compareCursors(local, committed.cursor)
-    if (relation === 'ahead') {
-      // SQLite records a batch only after its commit returned, and a returned commit is final in Kafka: a
-      // checkpoint read behind SQLite missed committed checkpoints, and publishing from it would repeat rows.
-      const later = store
-        .history(this.#engineId, 10_000)
-        .filter((b) => compareCursors(b.cursor, committed.cursor) === 'ahead')
-      this.#cursor = local
-      this.#rowsTotal = BigInt(committed.checkpoint.rowsTotal) + BigInt(later.reduce((n, b) => n + b.rows, 0))
-      this.#log.log(
-        'warn',
-        `reconciled: the checkpoint read (${describeCursor(committed.cursor)}) is behind SQLite (${describeCursor(local)}), ` +
-          'which records only committed batches: resuming from SQLite',
+    let start = { cursor: local, rowsTotal: this.#loop?.position.rowsTotal ?? 0n }
+    if (kafka.delivery === 'exactly-once') {
+      const key = checkpointKey(this.#engineId, this.#changelogId)
+      const committed = await watchStall(
+        `reading the checkpoint topic ${kafka.checkpointTopic}`,
+        readCheckpoint(kafkaClientOptions(kafka), kafka.checkpointTopic, key),
+        this.#stallWatch,
       )
-      return
-    }
-    this.#cursor = committed.cursor
-    this.#rowsTotal = BigInt(committed.checkpoint.rowsTotal)
-    if (relation !== 'same') {
-      this.#log.log(
-        relation === 'diverged' ? 'warn' : 'info',
-        `reconciled: the committed checkpoint (${describeCursor(committed.cursor)}) wins over SQLite (${describeCursor(local)})`,
-      )
-      store.save(this.#engineId, {
-        rows: 0,
-        bytes: 0,
-        cursor: committed.cursor,
-        committedAt: new Date(committed.checkpoint.committedAt),
-        commitMs: 0,
+      const decided = reconcile(local, committed, () => store.history(this.#engineId, 10_000), {
+        engineId: this.#engineId,
+        checkpointTopic: kafka.checkpointTopic,
       })
-    }
-  }
-
-  /**
-   * Polls, encodes and publishes batches until asked to stop. While one batch's transaction commits, the next
-   * one is read and encoded from the in-flight batch's end cursor, so ClickHouse, the encoder and the broker work
-   * at the same time; transactions still run one at a time, in cursor order. A batch prepared ahead is dropped,
-   * never published, when the batch before it fails (the retry re-reads from the committed checkpoint) or the
-   * engine stops.
-   */
-  async #loop(): Promise<void> {
-    const { config } = this.#options
-    const reader = this.#reader as ChangelogReader
-    let ahead: Promise<PreparedBatch | undefined> | undefined
-    try {
-      while (!this.#stopRequested) {
-        if (this.#resync) {
-          this.#publisher = this.#createPublisher()
-          await this.#publisher.init()
-          await this.#reconcile(brokersFromEnv(config.kafka.brokers))
-          this.#resync = false
-        }
-        const prepared = await (ahead ?? this.#prepare(this.#cursor))
-        ahead = undefined
-        if (!prepared) {
-          this.#lagMs = 0
-          // On a replicated changelog a lagging replica can show fewer blocks than were read elsewhere before a
-          // fail-over, so the plain regression check does not apply there.
-          if (!this.#watermarks) await this.#checkCursor()
-          await this.#measureLag(reader, true)
-          await this.#sleep(config.engine.pollIntervalMs)
-          continue
-        }
-        const committed = this.#commit(prepared)
-        if (!this.#stopRequested) {
-          ahead = this.#prepare(prepared.batch.cursor)
-          // Its failure is raised where it is awaited, after this batch's commit.
-          ahead.catch(() => {})
-        }
-        await committed
-        await this.#measureLag(reader, false)
-      }
-    } finally {
-      // Let reads ahead finish before the caller retries (from the committed checkpoint) or closes the client.
-      // A batch prepared ahead and dropped still ends its span, marked as not published.
-      const dropped = await ahead?.catch(() => undefined)
-      dropped?.span.setAttribute('tailhouse.dropped', true).end()
-      const read = this.#readAhead
-      this.#readAhead = undefined
-      await read?.rows.catch(() => {})
-    }
-  }
-
-  /**
-   * Reads the rows after `from` and encodes them into a batch, traced as the batch span's poll and encode
-   * children; undefined when there is nothing new.
-   */
-  async #prepare(from: Cursor): Promise<PreparedBatch | undefined> {
-    const { config } = this.#options
-    const pollStarted = Date.now()
-    const rows = await this.#readRows(from)
-    if (rows.length === 0) return undefined
-    const tracer = this.#tracing.tracer
-    const span = tracer.startSpan(spanNames.batch, {
-      startTime: pollStarted,
-      attributes: { 'tailhouse.engine_id': this.#engineId },
-    })
-    const parent = withSpan(span)
-    // Attributes that cost a pass over the batch are computed only for a recorded (enabled, sampled) trace.
-    const traced = span.isRecording()
-    try {
-      tracer
-        .startSpan(
-          spanNames.poll,
-          {
-            kind: SpanKind.CLIENT,
-            startTime: pollStarted,
-            attributes: {
-              'db.system.name': 'clickhouse',
-              'db.namespace': config.capture.database,
-              'db.collection.name': 'changelog',
-              'db.operation.name': 'SELECT',
-              'db.response.returned_rows': rows.length,
-              ...(traced ? { 'tailhouse.payload_bytes': rows.reduce((n, r) => n + r.payload.length, 0) } : {}),
-            },
-          },
-          parent,
-        )
-        .end()
-
-      const encodeSpan = tracer.startSpan(spanNames.encode, {}, parent)
-      const batch = await buildBatch(rows, from, this.#schemas as SourceSchemas, {
-        topicTemplate: config.kafka.topicTemplate,
-        maxBytes: config.engine.batchMaxBytes,
-        onPoisonRow: config.engine.onPoisonRow,
-        deadLetterTopic: config.kafka.deadLetterTopic,
-      }).catch((error) => {
-        failSpan(encodeSpan, error)
-        throw error
-      })
-      encodeSpan.setAttributes({ 'tailhouse.rows': batch.rows, 'messaging.batch.message_count': batch.messages.length })
-      encodeSpan.end()
-      if (batch.firstIngestMicros !== undefined)
-        this.#lagMs = Math.max(0, Date.now() - Number(batch.firstIngestMicros / 1000n))
-      if (traced) {
-        span.setAttributes({
-          'tailhouse.rows': batch.rows,
-          'tailhouse.payload_bytes': batch.payloadBytes,
-          // From a message back to its INSERT: system.query_log WHERE query_id IN (…)
-          'tailhouse.query_ids': [...batch.queryIds].slice(0, 1000),
-          'tailhouse.sources': [...new Set(rows.slice(0, batch.rows).map((r) => r.source))],
+      if (decided.note) this.#log.log(decided.note.level, decided.note.message)
+      if (decided.mirror) {
+        store.save(this.#engineId, {
+          rows: 0,
+          bytes: 0,
+          cursor: decided.cursor,
+          committedAt: new Date(committed?.checkpoint.committedAt ?? Date.now()),
+          commitMs: 0,
         })
       }
-      return { rows, batch, span, parent }
-    } catch (error) {
-      failSpan(span, error)
-      throw error
+      start = { cursor: decided.cursor, rowsTotal: committed ? decided.rowsTotal : start.rowsTotal }
+    }
+    return { cursor: this.#resetStreams(start.cursor), rowsTotal: start.rowsTotal }
+  }
+
+  /** The cursor without the streams the operator asked to read again (--reset-partition), once. */
+  #resetStreams(cursor: Cursor): Cursor {
+    const resets = this.#options.resetPartitions ?? []
+    if (resets.length === 0) return cursor
+    const kept = new Map(cursor)
+    for (const [stream, position] of cursor) {
+      if (!resets.some((r) => r === stream || stream.startsWith(`${r}/`))) continue
+      kept.delete(stream)
+      this.#log.log('warn', `reset: ${stream} is read again from its start`, { was: positionText(stream, position) })
+    }
+    this.#options.resetPartitions = []
+    return kept
+  }
+
+  #sourceTopic(source: string): TopicSpec {
+    const { kafka } = this.#config
+    return {
+      name: topicFor(kafka.topicTemplate, source),
+      partitions: kafka.partitions,
+      replicationFactor: kafka.replicationFactor,
     }
   }
 
-  /** The read of the rows after `from`, started before they were asked for (see #readRows). */
-  #readAhead: { from: Cursor; rows: Promise<ChangelogRow[]> } | undefined
-
-  /**
-   * The rows after `from`. When a read returns a full batch there is a backlog, and the read after it starts at
-   * once, so ClickHouse works on it while this batch is encoded and the previous one commits. It is used only if
-   * the next batch starts exactly where this read ended (a batch cut short by batchMaxBytes re-reads instead).
-   */
-  async #readRows(from: Cursor): Promise<ChangelogRow[]> {
-    const ahead = this.#readAhead
-    this.#readAhead = undefined
-    const rows = ahead && sameCursor(ahead.from, from) ? await ahead.rows : await this.#read(from)
-    if (rows.length === this.#options.config.engine.batchMaxRows && !this.#stopRequested) {
-      const next = cursorAfter(from, rows)
-      const read = this.#read(next)
-      read.catch(() => {}) // a failure is raised where the rows are used, or the read is dropped
-      this.#readAhead = { from: next, rows: read }
-    }
-    return rows
+  /** The partition count of a source's topic; a source captured while the engine runs gets its topic now. */
+  async #partitionsOf(source: string): Promise<number> {
+    const topic = this.#sourceTopic(source)
+    if (!this.#topicPartitions.has(topic.name)) await this.#ensureTopics([topic])
+    return this.#topicPartitions.get(topic.name) ?? topic.partitions
   }
 
-  async #read(from: Cursor): Promise<ChangelogRow[]> {
-    const watermark = await this.#watermarks?.watermark(from)
-    return (this.#reader as ChangelogReader).read(from, {
-      limit: this.#options.config.engine.batchMaxRows,
-      watermark,
-    })
-  }
-
-  /**
-   * Publishes a prepared batch in one transaction with its end cursor, then records it; traced as the batch
-   * span's publish and checkpoint children. Every message carries the publish span's traceparent.
-   */
-  async #commit({ rows, batch, span, parent }: PreparedBatch): Promise<void> {
-    const { config } = this.#options
-    const tracer = this.#tracing.tracer
-    try {
-      const rowsTotal = this.#rowsTotal + BigInt(batch.rows)
-      const topics = [...new Set(batch.messages.map((m) => m.topic))]
-      await this.#ensureTopics(topics)
-      const publishSpan = tracer.startSpan(
-        spanNames.publish,
-        {
-          kind: SpanKind.PRODUCER,
-          attributes: {
-            'messaging.system': 'kafka',
-            'messaging.operation.type': 'send',
-            'messaging.operation.name': 'publish',
-            'messaging.destination.name': topics.length === 1 ? (topics[0] as string) : topics.join(','),
-            'messaging.batch.message_count': batch.messages.length,
-            'messaging.kafka.destination.partitions': config.kafka.partitions,
-            'tailhouse.transactional_id':
-              config.kafka.delivery === 'exactly-once' ? transactionalId(this.#engineId) : '',
-            ...(span.isRecording()
-              ? { 'tailhouse.message_bytes': batch.messages.reduce((n, m) => n + m.value.length, 0) }
-              : {}),
-          },
-        },
-        parent,
-      )
-      const traceparent = traceparentOf(publishSpan)
-      if (traceparent) {
-        const header = Buffer.from(traceparent)
-        for (const message of batch.messages) message.headers.set(headerNames.traceparent, header)
-      }
-      const publisher = this.#publisher as Publisher
-      const { commitMs } = await publisher
-        .publish(batch.messages, { cursor: batch.cursor, rowsTotal })
-        .catch((error) => {
-          failSpan(publishSpan, error)
-          throw error
-        })
-      publishSpan.end()
-
-      // Committed: from here on the batch is published whatever happens to this process.
-      const checkpointSpan = tracer.startSpan(spanNames.checkpoint, {}, parent)
-      this.#cursor = batch.cursor
-      this.#rowsTotal = rowsTotal
-      this.#batches += 1
-      this.#lastCommitAt = new Date()
-      ;(this.#store as OffsetStore).save(this.#engineId, {
-        rows: batch.rows,
-        bytes: batch.payloadBytes,
-        cursor: batch.cursor,
-        committedAt: this.#lastCommitAt,
-        commitMs,
-      })
-      checkpointSpan.end()
-      span.end()
-      if (this.#metricsHandle) {
-        const rowsBySource = new Map<string, number>()
-        for (let i = 0; i < batch.rows; i++) {
-          const source = (rows[i] as ChangelogRow).source
-          rowsBySource.set(source, (rowsBySource.get(source) ?? 0) + 1)
-        }
-        this.#metrics.recordBatch({
-          rowsBySource,
-          bytes: batch.payloadBytes,
-          commitMs,
-          committedAt: this.#lastCommitAt,
-        })
-      }
-      this.#log.log('debug', 'published batch', {
-        rows: batch.rows,
-        bytes: batch.payloadBytes,
-        commitMs: Math.round(commitMs),
-      })
-    } catch (error) {
-      failSpan(span, error)
-      throw error
-    }
-  }
-
-  /** Topics known to exist: created at start, or later for a source captured while the engine runs. */
-  readonly #knownTopics = new Set<string>()
-
-  async #ensureTopics(topics: string[]): Promise<void> {
-    const unknown = topics.filter((t) => !this.#knownTopics.has(t))
-    if (unknown.length === 0) return
-    const { kafka } = this.#options.config
-    const created = await ensureTopics(
-      brokersFromEnv(kafka.brokers),
-      kafka.clientId,
-      unknown.map((name) => ({ name, partitions: kafka.partitions, replicationFactor: kafka.replicationFactor })),
-    )
+  async #ensureTopics(topics: TopicSpec[]): Promise<void> {
+    const { kafka } = this.#config
+    const { created, partitions } = await ensureTopics(kafkaClientOptions(kafka), topics)
     if (created.length > 0) this.#log.log('info', `created topics ${created.join(', ')}`)
-    for (const topic of unknown) this.#knownTopics.add(topic)
+    for (const [name, count] of partitions) this.#topicPartitions.set(name, count)
   }
-
-  #http: HealthServer | undefined
-  #metricsHandle: MetricsHandle | undefined
-  #metrics: EngineMetrics = noopMetrics
-  #fenced = false
 
   /** /healthz, /readyz and /metrics, before anything else, so probes answer while the engine starts. */
   async #startHttp(): Promise<void> {
-    const { telemetry } = this.#options.config
-    if (!telemetry.http) return
-    this.#metricsHandle = createEngineMetrics({ engineId: this.#engineId, lag: () => this.#lagSamples() })
-    this.#metrics = this.#metricsHandle.metrics
-    this.#http = await startHealthServer({
-      host: telemetry.httpHost,
-      port: telemetry.httpPort,
-      liveness: () => {
-        const state = this.#state.state
-        return { alive: state !== 'failed' && state !== 'stopped', detail: state }
-      },
-      readiness: readinessChecks({
-        engine: () => ({ ok: this.#state.state === 'running', detail: this.#state.state }),
-        fenced: () => ({
-          ok: !this.#fenced,
-          detail: this.#fenced ? 'fenced by another instance' : 'holds its transactional id',
-        }),
-        clickhouse: async () => {
-          if (!this.#client) return { ok: false, detail: 'not connected yet' }
-          await this.#client.query({ query: 'SELECT 1', format: 'JSONEachRow' }).then((r) => r.json())
-          return { ok: true, detail: 'answers' }
-        },
-        kafka: async () => {
-          const admin = new Admin({
-            clientId: `${this.#options.config.kafka.clientId}-readiness`,
-            bootstrapBrokers: brokersFromEnv(this.#options.config.kafka.brokers),
-            retries: 0,
-            timeout: 1_000,
-          })
-          try {
-            const metadata = await admin.metadata({ topics: [] })
-            return { ok: metadata.brokers.size > 0, detail: `${metadata.brokers.size} broker(s)` }
-          } finally {
-            await admin.close().catch(() => {})
-          }
-        },
-      }),
-      metrics: this.#metricsHandle.handle,
-    })
-    this.#log.log('info', `serving /healthz, /readyz and /metrics at ${this.#http.url}`)
-  }
-
-  async #lagSamples(): Promise<Array<{ source: string; rows: number; seconds: number }>> {
-    const reader = this.#reader
-    if (!reader || !this.#schemas) return []
-    const now = Date.now()
-    const pending = new Map((await reader.lagBySource(this.#cursor)).map((l) => [l.source, l]))
-    return this.#schemas.sources.map((source) => {
-      const lag = pending.get(source)
-      return { source, rows: lag?.rows ?? 0, seconds: lag ? Math.max(0, (now - lag.oldestMillis) / 1000) : 0 }
-    })
-  }
-
-  #cursorCheckedAt = 0
-
-  /** At most every 5 s, while idle: a regressed partition stops the engine; retired ones leave the cursor. */
-  async #checkCursor(): Promise<void> {
-    if (Date.now() - this.#cursorCheckedAt < 5_000) return
-    this.#cursorCheckedAt = Date.now()
-    const checked = await checkCursor(
-      this.#client as ClickHouseClient,
-      this.#options.config.capture.database,
-      this.#cursor,
-    )
-    if (checked !== this.#cursor) {
-      const gone = [...this.#cursor.keys()].filter((p) => !checked.has(p))
-      this.#log.log('info', `forgetting retired changelog partitions ${gone.join(', ')}`)
-      this.#cursor = checked
-    }
-  }
-
-  async #measureLag(reader: ChangelogReader, idle: boolean): Promise<void> {
-    if (Date.now() - this.#lagMeasuredAt < 1000) return
-    this.#lagMeasuredAt = Date.now()
-    this.#lagRows = idle ? 0 : await reader.countAfter(this.#cursor)
-  }
-
-  #createPublisher(): Publisher {
-    const { config } = this.#options
-    return createPublisher({
-      logger: this.#log,
-      kafka: config.kafka,
-      bootstrapBrokers: brokersFromEnv(config.kafka.brokers),
+    if (!this.#config.telemetry.http) return
+    const { http, metrics } = await startEngineHttp({
+      telemetry: this.#config.telemetry,
+      kafka: this.#config.kafka,
       engineId: this.#engineId,
-      changelog: `${config.capture.database}.changelog`,
+      state: () => this.#state.state,
+      fenced: () => this.#fenced,
+      claimed: () => this.#claimed,
+      client: () => this.#client,
+      lag: () => this.#lagSamples(),
+    })
+    this.#http = http
+    this.#metricsHandle = metrics
+    this.#metrics = metrics.metrics
+    this.#log.log('info', `serving /healthz, /readyz and /metrics at ${http.url}`)
+  }
+
+  async #lagSamples(): Promise<LagSample[]> {
+    const source = this.#source
+    if (!source || !this.#loop) return []
+    const now = Date.now()
+    const pending = new Map((await source.lagBySource(this.#loop.position.cursor)).map((l) => [l.source, l]))
+    return (this.#schemas?.sources ?? []).map((s) => {
+      const lag = pending.get(s)
+      return { source: s, rows: lag?.rows ?? 0, seconds: lag?.rows ? Math.max(0, (now - lag.oldestMillis) / 1000) : 0 }
     })
   }
 
   async #resetPublisher(): Promise<void> {
     const publisher = this.#publisher
     this.#publisher = undefined
+    this.#claimed = false
     await publisher?.close().catch(() => {})
   }
 
@@ -703,27 +477,12 @@ export class Engine {
       await this.#shared?.close().catch(() => {})
       if (this.#ownsClient) await this.#client?.close().catch(() => {})
       this.#state.end(exit.reason === 'failed' ? 'failed' : 'stopped')
+      const status = this.status()
       this.#log.log(exit.reason === 'failed' ? 'error' : 'info', `engine ${exit.reason}`, {
-        rowsPublished: this.#rowsTotal,
-        batches: this.#batches,
+        rowsPublished: status.rowsPublished,
+        batches: status.batches,
       })
       this.#finish(exit)
     })()
   }
-}
-
-/** A batch read and encoded, waiting for its transaction; `span` is its batch span, `parent` that span's context. */
-interface PreparedBatch {
-  rows: ChangelogRow[]
-  batch: Batch
-  span: Span
-  parent: Context
-}
-
-/** Which dependency a retriable failure came from, for the retries metric. */
-function retryReason(error: unknown): string {
-  if (error instanceof CaptureError) return 'schema'
-  if (error instanceof TailhouseError)
-    return error.code === 'TH_CLICKHOUSE_UNREACHABLE' || error.code === 'TH_CLICKHOUSE_QUERY' ? 'clickhouse' : 'engine'
-  return 'kafka'
 }

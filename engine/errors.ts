@@ -13,6 +13,10 @@ export const errorCodes = [
   'TH_UNSUPPORTED_TYPE', // a source column's ClickHouse type has no mapping
   'TH_CAPTURE', // a source cannot be captured (wrong engine, unsafe server settings, missing objects)
   'TH_MIGRATION', // an engine migration failed or an applied migration file was changed
+  'TH_KAFKA', // Kafka refused a request in a way the engine cannot retry past (permissions, sizes, configuration)
+  'TH_OFFSETS', // the SQLite offsets file cannot be opened, read or written, or belongs to other changelogs
+  'TH_KAFKA_AUTH', // Kafka refused the credentials, or TLS to it failed (untrusted or wrong-host certificate)
+  'TH_KAFKA_ACCESS', // Kafka denied an operation: an ACL is missing
   'TH_TRACE', // a trace cannot be found: no traceparent, the trace store cannot be reached or lacks it
 ] as const
 
@@ -126,6 +130,52 @@ export class MigrationError extends TailhouseError {
   constructor(migration: string, message: string, options: TailhouseErrorOptions = {}) {
     super('TH_MIGRATION', `${migration}: ${message}`, options)
     this.migration = migration
+  }
+}
+
+export class KafkaError extends TailhouseError {
+  constructor(message: string, options: TailhouseErrorOptions = {}) {
+    super('TH_KAFKA', message, options)
+  }
+}
+
+export class OffsetsError extends TailhouseError {
+  /** The SQLite offsets file. */
+  readonly path: string
+
+  constructor(path: string, message: string, options: TailhouseErrorOptions = {}) {
+    super('TH_OFFSETS', `offsets file ${path}: ${message}`, options)
+    this.path = path
+  }
+}
+
+export class KafkaAuthenticationError extends TailhouseError {
+  /** The broker, host:port, when known. */
+  readonly broker: string | undefined
+
+  constructor(message: string, broker?: string, options: TailhouseErrorOptions = {}) {
+    super('TH_KAFKA_AUTH', message, options)
+    this.broker = broker
+  }
+}
+
+export class KafkaAuthorizationError extends TailhouseError {
+  /** The ACL that is missing: operation (WRITE, READ, CREATE, …) on a resource type and name. */
+  readonly operation: string
+  readonly resourceType: string
+  readonly resource: string
+  readonly principal: string
+
+  constructor(
+    acl: { operation: string; resourceType: string; resource: string; principal: string },
+    message: string,
+    options: TailhouseErrorOptions = {},
+  ) {
+    super('TH_KAFKA_ACCESS', message, options)
+    this.operation = acl.operation
+    this.resourceType = acl.resourceType
+    this.resource = acl.resource
+    this.principal = acl.principal
   }
 }
 

@@ -5,6 +5,7 @@
 import { type DestinationStream, pino } from 'pino'
 import { ConfigError } from './errors.js'
 import { formatPrettyLine, toLogFields } from './log-format.js'
+import { redactingStream } from './redact.js'
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
 
@@ -68,8 +69,7 @@ function jsonLogger(level: LogLevel, destination: NodeJS.WritableStream): Logger
   }
 }
 
-function prettyLogger(level: LogLevel, destination: NodeJS.WritableStream): Logger {
-  const color = hasColors(destination)
+function prettyLogger(level: LogLevel, destination: NodeJS.WritableStream, color: boolean): Logger {
   return {
     log(eventLevel, message, fields) {
       if (order[eventLevel] < order[level]) return
@@ -78,11 +78,17 @@ function prettyLogger(level: LogLevel, destination: NodeJS.WritableStream): Logg
   }
 }
 
-/** A logger at `level` and above, in `format`, on `destination` (process.stderr by default). */
+/**
+ * A logger at `level` and above, in `format`, on `destination` (process.stderr by default). Registered secrets
+ * (redact.ts) never reach the destination.
+ */
 export function createLogger(options: LoggerOptions): Logger {
   const destination = options.destination ?? process.stderr
   const format = options.format === 'auto' ? (isTTY(destination) ? 'pretty' : 'json') : options.format
-  return format === 'json' ? jsonLogger(options.level, destination) : prettyLogger(options.level, destination)
+  const redacted = redactingStream(destination)
+  return format === 'json'
+    ? jsonLogger(options.level, redacted)
+    : prettyLogger(options.level, redacted, hasColors(destination))
 }
 
 /** Lines like `2026-11-24T00:00:00.000Z info  published batch rows=100` on stderr. */

@@ -2,9 +2,12 @@ import { isAbsolute, join, resolve } from 'node:path'
 import type { ClickHouseClient } from '@clickhouse/client'
 import { type CaptureOutcome, captureSources, validateSources } from './capture/capture-sources.js'
 import { viewName } from './capture/capture-view.js'
+import { changelogTableName } from './capture/changelog-table.js'
 import { verifyOnAllReplicas } from './capture/cluster-check.js'
+import { type SourceDeduplication, setDedupWindowSql, sourceDeduplication } from './capture/deduplication.js'
 import { checkServerVersion, unsafeSettings } from './capture/server-checks.js'
 import { splitSource } from './capture/source-table.js'
+import { quoteIdentifier } from './clickhouse/sql.js'
 import { translateClickHouseError } from './clickhouse/translate-error.js'
 import type { TailhouseConfig } from './config/config.js'
 import { CaptureError, TailhouseError } from './errors.js'
@@ -24,11 +27,18 @@ export interface MigrateOptions {
   onStatement?: (sql: string) => void
   /** Progress lines. */
   log?: (line: string) => void
+  /**
+   * Give MergeTree sources that do not deduplicate INSERTs a deduplication window of this many blocks
+   * (`ALTER TABLE … MODIFY SETTING`), so retried INSERTs are captured exactly once. Default: only report them.
+   */
+  setDedupWindow?: number
 }
 
 export interface MigrateResult {
   serverVersion: string
   warnings: string[]
+  /** Per source: whether it deduplicates retried INSERTs (the capture-boundary contract), after this run. */
+  deduplication: SourceDeduplication[]
   engine: EngineMigrationResult[]
   sources: CaptureOutcome[]
   /** False when a source failed (it was rolled back; the others are live). */
@@ -63,13 +73,13 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     }
     for (const warning of warnings) log(`warning: ${warning}`)
     const desired = await validateSources(client, config.capture.sources)
+    const deduplication = await checkDeduplication(options, log)
 
+    await refuseOldLayout(client, database)
     const engine = await migrateEngine({
       client,
       database,
       cluster,
-      retentionDays: config.capture.retentionDays,
-      dedupWindow: config.capture.dedupWindow,
       migrationsDir: options.migrationsDir ?? join(packageRoot, 'migrations'),
       dryRun,
       onStatement: options.onStatement,
@@ -81,6 +91,8 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
       client,
       database,
       cluster,
+      retentionDays: config.capture.retentionDays,
+      dedupWindow: config.capture.dedupWindow,
       desired,
       protobuf: {
         ...config.protobuf,
@@ -91,12 +103,69 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
       log,
     })
     if (cluster && !dryRun) {
-      const live = sources.filter((s) => s.action !== 'failed').map((s) => viewName(splitSource(s.source)))
-      log(`checking that every replica of ${cluster} has the changelog and ${live.length} view(s)…`)
-      await verifyOnAllReplicas(client, cluster, database, ['changelog', 'sources', ...live])
+      const live = sources.filter((s) => s.action !== 'failed').map((s) => splitSource(s.source))
+      log(`checking that every replica of ${cluster} has ${live.length} changelog(s) and view(s)…`)
+      await verifyOnAllReplicas(client, cluster, database, [
+        'sources',
+        ...live.flatMap((s) => [changelogTableName(s), viewName(s)]),
+      ])
     }
-    return { serverVersion, warnings, engine, sources, ok: sources.every((s) => s.action !== 'failed') }
+    return {
+      serverVersion,
+      warnings,
+      deduplication,
+      engine,
+      sources,
+      ok: sources.every((s) => s.action !== 'failed'),
+    }
   } catch (error) {
     throw error instanceof TailhouseError ? error : translateClickHouseError(error, 'ClickHouse')
   }
+}
+
+/**
+ * The capture layout before per-source changelogs (one `changelog` table of RowBinary payloads) is not upgraded in
+ * place: nothing was released with it. Say what to do instead of mixing the two.
+ */
+async function refuseOldLayout(client: ClickHouseClient, database: string): Promise<void> {
+  const result = await client.query({
+    query: `SELECT count() AS n FROM system.columns
+            WHERE database = {db:String} AND table = 'changelog' AND name = 'payload'`,
+    query_params: { db: database },
+    format: 'JSONEachRow',
+  })
+  const [row] = await result.json<{ n: string | number }>()
+  if (Number(row?.n ?? 0) === 0) return
+  throw new CaptureError(
+    '',
+    `${database}.changelog is the capture layout of an earlier tailhouse (one changelog with RowBinary payloads), ` +
+      'which this version does not read or upgrade. Let the old engine publish what it holds (lag 0), then drop ' +
+      `its views and the database (DROP DATABASE ${quoteIdentifier(database)}) and run migrate again, or set ` +
+      'capture.database to a new database',
+  )
+}
+
+/**
+ * Reports each source that does not deduplicate retried INSERTs, and gives MergeTree ones a window when asked
+ * (options.setDedupWindow). Returns the state after this run.
+ */
+async function checkDeduplication(
+  options: MigrateOptions,
+  log: (line: string) => void,
+): Promise<SourceDeduplication[]> {
+  const { client, config } = options
+  const sources = config.capture.sources.map((s) => s.table)
+  const window = options.setDedupWindow ?? config.capture.dedupWindow
+  let found = await sourceDeduplication(client, sources, window)
+  if (options.setDedupWindow !== undefined) {
+    for (const sql of setDedupWindowSql(found, options.setDedupWindow)) {
+      options.onStatement?.(sql)
+      if (!options.dryRun) await client.command({ query: sql })
+    }
+    if (!options.dryRun) found = await sourceDeduplication(client, sources, window)
+  }
+  for (const d of found.filter((f) => !f.deduplicates)) {
+    log(`warning: ${d.source} does not deduplicate retried INSERTs (${d.detail}): ${d.fix ?? ''}`)
+  }
+  return found
 }

@@ -7,7 +7,11 @@ import {
   canRetry,
   DataDirectoryLockedError,
   errorCodes,
+  KafkaAuthenticationError,
+  KafkaAuthorizationError,
+  KafkaError,
   MigrationError,
+  OffsetsError,
   StackError,
   type TailhouseError,
   TraceLookupError,
@@ -33,8 +37,20 @@ describe('errors', () => {
       false,
     ],
     [new CaptureError('shop.orders', 'is a Distributed table'), 'TH_CAPTURE', false],
+    [new MigrationError('0001_sources.sql', 'checksum changed'), 'TH_MIGRATION', false],
+    [new KafkaError('TOPIC_AUTHORIZATION_FAILED on tailhouse.shop.orders'), 'TH_KAFKA', false],
+    [new OffsetsError('/var/tailhouse/offsets.sqlite', 'is locked by another process'), 'TH_OFFSETS', false],
     [new MigrationError('0001_changelog.sql', 'checksum changed'), 'TH_MIGRATION', false],
     [new TraceLookupError('no traceparent'), 'TH_TRACE', false],
+    [new KafkaAuthenticationError('Kafka refused to authenticate', '127.0.0.1:9093'), 'TH_KAFKA_AUTH', false],
+    [
+      new KafkaAuthorizationError(
+        { operation: 'WRITE', resourceType: 'Topic', resource: 't', principal: 'User:tailhouse' },
+        'Kafka denied',
+      ),
+      'TH_KAFKA_ACCESS',
+      false,
+    ],
   ]
 
   it.each(cases)('%s has its code and retry policy', (error, code, retriable) => {

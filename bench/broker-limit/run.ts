@@ -57,7 +57,9 @@ export async function measureBrokerLimit(options: BrokerLimitOptions): Promise<P
   try {
     for (const variant of variants) {
       const topic = `bench-broker-limit-${runId}-${variant}`
-      await ensureTopics(brokers, clientId, [{ name: topic, partitions: options.partitions, replicationFactor: 1 }])
+      await ensureTopics({ bootstrapBrokers: brokers, clientId }, [
+        { name: topic, partitions: options.partitions, replicationFactor: 1 },
+      ])
       topics.push(topic)
       const label = `${variant} ${options.compression}`
       options.progress(

@@ -12,6 +12,7 @@ import type { TailhouseConfig } from '../../engine/config/config.js'
 import { ensureTopics } from '../../engine/kafka/topics.js'
 import { benchTopic } from '../lib/bench-config.js'
 import { runWorker, siblingScript } from '../lib/child.js'
+import { cpuPerRow } from '../lib/cpu-time.js'
 import { deleteTopics } from '../lib/delete-topics.js'
 import { LatencyConsumer, percentile } from '../lib/latency-consumer.js'
 import type { ProcessSample } from '../lib/process-sampler.js'
@@ -50,6 +51,13 @@ export interface EndToEndResult {
   latencyP50Ms?: number
   latencyP99Ms?: number
   latencyMaxMs?: number
+  /**
+   * CPU µs per committed row of the engine: the worker's main thread, where the engine runs (embedded ClickHouse
+   * runs on threads of its own; the inserter only awaits it). Undefined off Linux.
+   */
+  cpuMicrosPerRow: number | undefined
+  /** CPU µs per row of the whole worker process: the engine plus ClickHouse's INSERTs, capture view and reads. */
+  processCpuMicrosPerRow: number
   /** The process running embedded ClickHouse, the inserter and the engine. */
   process: ProcessSample
   /** read_committed check: every row exactly once. */
@@ -61,7 +69,7 @@ export async function measureEndToEnd(options: EndToEndOptions): Promise<EndToEn
   const runDir = join(tmpdir(), run)
   const topic = benchTopic(run, options.workload)
   // The topic exists before the worker starts, so the latency consumer is subscribed before the first INSERT.
-  await ensureTopics([options.bootstrap], 'tailhouse-bench', [
+  await ensureTopics({ bootstrapBrokers: [options.bootstrap], clientId: 'tailhouse-bench' }, [
     { name: topic, partitions: options.partitions, replicationFactor: 1 },
   ])
   const latency =
@@ -96,6 +104,7 @@ export async function measureEndToEnd(options: EndToEndOptions): Promise<EndToEn
       mbPerSecond: round(mb, 1),
       avgRecordBytes: Math.round(verified.bytes / Math.max(1, verified.records)),
       avgValueBytes: Math.round(verified.valueBytes / Math.max(1, verified.records)),
+      ...cpuPerRow(result.cpu, result.rows),
       ...(latency
         ? {
             latencySamples: samples.length,

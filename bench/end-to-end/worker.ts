@@ -11,6 +11,7 @@ import { type LogLevel, stderrLogger } from '../../engine/log.js'
 import { migrate } from '../../engine/migrate.js'
 import { startEngine } from '../../engine/start-engine.js'
 import { benchConfig, benchDatabase } from '../lib/bench-config.js'
+import { type CpuTime, cpuTime, cpuTimeSince } from '../lib/cpu-time.js'
 import { workerMain } from '../lib/worker-main.js'
 import { createSourceTable, workloads } from '../lib/workloads.js'
 
@@ -30,6 +31,8 @@ export interface EndToEndOutput {
   /** From the first INSERT until the engine reported every row committed. */
   seconds: number
   insertSeconds: number
+  /** CPU over the same span: the main thread (the engine; the inserter only waits on ClickHouse) and the process. */
+  cpu: CpuTime
 }
 
 workerMain<EndToEndInput, EndToEndOutput>(async (input, report) => {
@@ -54,6 +57,7 @@ workerMain<EndToEndInput, EndToEndOutput>(async (input, report) => {
     client.command({ query: `INSERT INTO ${benchDatabase}.${workload.name} ${workload.select(first, count)}` })
 
   report.event('inserting')
+  const cpuBefore = cpuTime()
   const started = performance.now()
   let inserted = 0
   const progress = setInterval(() => {
@@ -89,7 +93,7 @@ workerMain<EndToEndInput, EndToEndOutput>(async (input, report) => {
       await Promise.race([new Promise((r) => setTimeout(r, 5)), failed])
     }
     const seconds = (performance.now() - started) / 1000
-    return { rows: inserted, seconds, insertSeconds }
+    return { rows: inserted, seconds, insertSeconds, cpu: cpuTimeSince(cpuBefore) }
   } finally {
     clearInterval(progress)
     await engine.stop()

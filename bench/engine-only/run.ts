@@ -12,6 +12,7 @@ import { engineDefaults } from '../../engine/config/config.js'
 import { ensureTopics } from '../../engine/kafka/topics.js'
 import { benchTopic } from '../lib/bench-config.js'
 import { runWorker, siblingScript } from '../lib/child.js'
+import { cpuPerRow } from '../lib/cpu-time.js'
 import { deleteTopics } from '../lib/delete-topics.js'
 import type { ProcessSample } from '../lib/process-sampler.js'
 import { verifyTopic } from '../lib/verify-topic.js'
@@ -38,6 +39,9 @@ export interface EngineOnlyResult {
   mbPerSecond: number
   avgRecordBytes: number
   batches: number
+  /** CPU µs per row of the main thread (the engine loop) and of the whole process (no ClickHouse in it here). */
+  cpuMicrosPerRow: number | undefined
+  processCpuMicrosPerRow: number
   /** The engine process alone: peak RSS and CPU. */
   process: ProcessSample
   verified: { records: number; missing: number; duplicated: number }
@@ -53,6 +57,7 @@ export async function measureEngineOnly(options: EngineOnlyOptions): Promise<Eng
       workload: options.workload.name,
       rows: options.rows,
       batchRows: engineDefaults.batchMaxRows,
+      partitions: options.partitions,
     }
     const captured = await runWorker<CapturedChangelog>({
       script: siblingScript(import.meta.url, 'capture-changelog'),
@@ -61,7 +66,7 @@ export async function measureEngineOnly(options: EngineOnlyOptions): Promise<Eng
     })
     const topic = benchTopic(run, options.workload)
     // What the engine creates at start: the source's topic and the compacted checkpoint topic.
-    await ensureTopics([options.bootstrap], 'tailhouse-bench', [
+    await ensureTopics({ bootstrapBrokers: [options.bootstrap], clientId: 'tailhouse-bench' }, [
       { name: topic, partitions: options.partitions, replicationFactor: 1 },
       { name: `${run}.checkpoints`, partitions: 1, replicationFactor: 1, configs: { 'cleanup.policy': 'compact' } },
     ])
@@ -72,6 +77,7 @@ export async function measureEngineOnly(options: EngineOnlyOptions): Promise<Eng
       runDir,
       workload: options.workload.name,
       delivery: options.delivery,
+      rows: options.rows,
     }
     const { result, usage } = await runWorker<EngineOnlyOutput>({
       script: siblingScript(import.meta.url, 'worker'),
@@ -89,6 +95,7 @@ export async function measureEngineOnly(options: EngineOnlyOptions): Promise<Eng
       mbPerSecond: Math.round((verified.bytes / result.seconds / 2 ** 20) * 10) / 10,
       avgRecordBytes: Math.round(verified.bytes / Math.max(1, verified.records)),
       batches: result.batches,
+      ...cpuPerRow(result.cpu, result.rows),
       process: usage,
       verified: { records: verified.records, missing: verified.missing, duplicated: verified.duplicated },
     }

@@ -11,6 +11,8 @@ export interface BenchConfigOptions {
   delivery: 'exactly-once' | 'at-least-once'
   /** Overrides of engine settings (batch size, poll interval) under test. */
   engine?: Partial<TailhouseConfig['engine']>
+  /** The captured source table's database (default {@link benchDatabase}); the table is named after the workload. */
+  sourceDatabase?: string
 }
 
 /** The source database every benchmark captures from. */
@@ -27,7 +29,9 @@ export function benchConfig(options: BenchConfigOptions): TailhouseConfig {
       retentionDays: 7,
       dedupWindow: 10_000,
       checkSettings: true,
-      sources: [{ table: `${benchDatabase}.${workload.name}`, exclude: [], key: workload.key }],
+      sources: [
+        { table: `${options.sourceDatabase ?? benchDatabase}.${workload.name}`, exclude: [], key: workload.key },
+      ],
     },
     protobuf: { schemasDir: join(runDir, 'schemas'), timestamps: 'timestamp', enums: 'enum' },
     kafka: {

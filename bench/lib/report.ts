@@ -1,4 +1,5 @@
 import type { ProducerPerformanceResult } from '../broker-limit/run.js'
+import type { CaptureOverheadResult } from '../capture-overhead/run.js'
 import type { EndToEndResult } from '../end-to-end/run.js'
 import type { EngineOnlyResult } from '../engine-only/run.js'
 import type { NativeKafkaResult } from '../native-kafka-engine/run.js'
@@ -13,6 +14,7 @@ export interface BenchResults {
   engineOnly: EngineOnlyResult[]
   brokerLimit: ProducerPerformanceResult[]
   nativeKafkaEngine: NativeKafkaResult[]
+  captureOverhead: CaptureOverheadResult[]
 }
 
 /** The issue's targets for tailhouse on a 2-core machine (exactly-once, narrow rows). */
@@ -55,6 +57,15 @@ export function checkTargets(r: BenchResults): TargetCheck[] {
       `${engine?.process.peakRssMb} MiB peak (engine only)`,
       (v) => v * 2 ** 20 <= 300e6,
     ),
+    ...(['narrow', 'wide'] as const).map((workload) => {
+      const overhead = r.captureOverhead.find((x) => x.workload === workload)
+      return check(
+        `capture overhead, ${workload}: tailhouseRatio ≤ 2.0`,
+        overhead?.tailhouseRatio,
+        `${overhead?.tailhouseRatio.toFixed(2)}× (${overhead?.tailhouseSeconds} s vs ${overhead?.baselineSeconds} s without capture)`,
+        (v) => v <= 2.0,
+      )
+    }),
   ]
 }
 
@@ -71,8 +82,10 @@ export function renderMarkdown(r: BenchResults): string {
   lines.push('')
   lines.push('## Throughput at the maximum rate')
   lines.push('')
-  lines.push('| run | rows | rows/s | MiB/s | bytes/record | peak RSS MiB | CPU cores | check |')
-  lines.push('|---|---:|---:|---:|---:|---:|---:|---|')
+  lines.push(
+    '| run | rows | rows/s | MiB/s | bytes/record | peak RSS MiB | CPU cores | CPU µs/row engine / process | check |',
+  )
+  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---|')
   const tailhouseRuns = [
     ...r.endToEnd.map((x) => ({ kind: 'end to end', ...x })),
     ...r.engineOnly.map((x) => ({ kind: 'engine only', ...x })),
@@ -87,6 +100,7 @@ export function renderMarkdown(r: BenchResults): string {
         x.avgRecordBytes,
         x.process.peakRssMb,
         x.process.cpuCores,
+        cpuPerRow(x),
         verdict(x.verified),
       ),
     )
@@ -99,6 +113,7 @@ export function renderMarkdown(r: BenchResults): string {
         round1(x.mbPerSecond),
         Math.round(x.avgMessageBytes),
         Math.round(x.peakRssMb),
+        '–',
         '–',
         'count only',
       ),
@@ -114,16 +129,19 @@ export function renderMarkdown(r: BenchResults): string {
         '–',
         '–',
         '–',
+        '–',
       ),
     )
   lines.push('')
   lines.push('## Latency, INSERT → visible to a read_committed consumer (narrow, exactly-once)')
   lines.push('')
-  lines.push('| rate | messages timed | p50 ms | p99 ms | max ms | peak RSS MiB | CPU cores | check |')
-  lines.push('|---|---:|---:|---:|---:|---:|---:|---|')
+  lines.push(
+    '| rate | messages timed | p50 ms | p99 ms | max ms | peak RSS MiB | CPU cores | CPU µs/row engine / process | check |',
+  )
+  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---|')
   for (const x of r.latency)
     lines.push(
-      `| ${x.mode} | ${fmt(x.latencySamples)} | ${x.latencyP50Ms} | ${x.latencyP99Ms} | ${x.latencyMaxMs} | ${x.process.peakRssMb} | ${x.process.cpuCores} | ${verdict(x.verified)} |`,
+      `| ${x.mode} | ${fmt(x.latencySamples)} | ${x.latencyP50Ms} | ${x.latencyP99Ms} | ${x.latencyMaxMs} | ${x.process.peakRssMb} | ${x.process.cpuCores} | ${cpuPerRow(x)} | ${verdict(x.verified)} |`,
     )
   lines.push('')
   lines.push('## Ratios (same run)')
@@ -145,7 +163,33 @@ export function renderMarkdown(r: BenchResults): string {
     )
   }
   lines.push('')
-  lines.push('## Targets (exactly-once, narrow rows)')
+  lines.push("## Capture overhead: what capture costs the captured table's INSERTs")
+  lines.push('')
+  lines.push(
+    'Seconds = INSERT wall time + until the merges they caused had finished; the same rows into each table, ' +
+      "interleaved. CPU = seconds of the process (all of ClickHouse's threads) over the same spans.",
+  )
+  lines.push('')
+  lines.push(
+    '| workload | rows | rows/INSERT | no capture s | tailhouse s | Kafka engine s | tailhouse ratio | Kafka engine ratio | CPU s: none / tailhouse / Kafka engine |',
+  )
+  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|')
+  for (const x of r.captureOverhead)
+    lines.push(
+      row(
+        x.workload,
+        x.rows,
+        x.rowsPerInsert,
+        x.baselineSeconds,
+        x.tailhouseSeconds,
+        x.kafkaEngineSeconds,
+        `${x.tailhouseRatio.toFixed(2)}×`,
+        `${x.kafkaEngineRatio.toFixed(2)}×`,
+        `${x.cpuSeconds.baseline} / ${x.cpuSeconds.tailhouse} / ${x.cpuSeconds.kafkaEngine}`,
+      ),
+    )
+  lines.push('')
+  lines.push('## Targets (exactly-once, narrow rows; capture overhead for narrow and wide)')
   lines.push('')
   lines.push('| target | measured | holds |')
   lines.push('|---|---|---|')
@@ -157,6 +201,12 @@ export function renderMarkdown(r: BenchResults): string {
 
 function row(...cells: Array<string | number>): string {
   return `| ${cells.map((c) => (typeof c === 'number' ? fmt(c) : c)).join(' | ')} |`
+}
+
+/** Older results have no CPU per row; the main thread's is missing off Linux. */
+function cpuPerRow(x: { cpuMicrosPerRow?: number; processCpuMicrosPerRow?: number }): string {
+  if (x.processCpuMicrosPerRow === undefined) return '–'
+  return `${x.cpuMicrosPerRow ?? '–'} / ${x.processCpuMicrosPerRow}`
 }
 
 function verdict(v: { records: number; missing: number; duplicated: number }): string {

@@ -71,7 +71,7 @@ async function measure(options: NativeKafkaOptions): Promise<NativeKafkaResult> 
   if (brokers.length === 0) throw new Error('no Kafka bootstrap broker given')
   const topic = `tailhouse-bench-native-kafka-engine-${workload.name}-${Date.now()}`
   try {
-    await ensureTopics(brokers, clientId, [{ name: topic, partitions, replicationFactor: 1 }])
+    await ensureTopics({ bootstrapBrokers: brokers, clientId }, [{ name: topic, partitions, replicationFactor: 1 }])
   } catch (error) {
     throw new Error(`cannot create topic ${topic} on ${options.bootstrap}: ${messageOf(error)}`)
   }

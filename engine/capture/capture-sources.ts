@@ -5,6 +5,7 @@ import { quoteString } from '../clickhouse/sql.js'
 import { translateClickHouseError } from '../clickhouse/translate-error.js'
 import type { ProtobufConfig, SourceConfig } from '../config/config.js'
 import { CaptureError, type TailhouseError } from '../errors.js'
+import type { CapturedColumn } from '../schema/clickhouse-type.js'
 import { envelopeProto } from '../schema/envelope-proto.js'
 import { generateRowProto } from '../schema/proto-writer.js'
 import {
@@ -15,6 +16,16 @@ import {
   viewName,
   viewSelect,
 } from './capture-view.js'
+import {
+  addChangelogColumnsSql,
+  type ChangelogColumn,
+  type ChangelogTableSpec,
+  changelogTableName,
+  createChangelogSql,
+  dropChangelogSql,
+  planColumns,
+  wireType,
+} from './changelog-table.js'
 import { type DesiredCapture, describeDrift, desiredCapture, sameCapture } from './plan-source.js'
 import {
   latestVersions,
@@ -29,6 +40,9 @@ export interface CaptureOptions {
   /** Database of the changelog and the registry. */
   database: string
   cluster: string | undefined
+  /** Changelog retention and INSERT deduplication window (capture.retentionDays, capture.dedupWindow). */
+  retentionDays: number
+  dedupWindow: number
   /** The validated sources, from {@link validateSources}. */
   desired: DesiredCapture[]
   /** Where .proto files go (absolute), and how they map types. */
@@ -48,7 +62,7 @@ export interface CaptureOutcome {
 
 /**
  * Installs or updates capture for every validated source. Each source is applied on its own: registry row,
- * then .proto file, then the view; if a step fails, what this run created for that source is removed again, so
+ * then .proto file, then its changelog table (created, or given new columns), then the view; if a step fails, what this run created for that source is removed again, so
  * a source is either fully captured at a version or left as it was, and re-running converges.
  */
 export async function captureSources(options: CaptureOptions): Promise<CaptureOutcome[]> {
@@ -92,14 +106,17 @@ async function applySource(
   const source = desired.source.source
   const unchanged = latest !== undefined && sameCapture(latest, desired)
   const version = unchanged ? latest.version : (latest?.version ?? 0) + 1
-  const spec: CaptureSpec = {
-    source: desired.source,
+  const tableSpec: ChangelogTableSpec = {
     database,
     cluster,
-    version,
-    opExpression: desired.opExpression,
-    columns: desired.columns,
+    source: desired.source,
+    retentionDays: options.retentionDays,
+    dedupWindow: options.dedupWindow,
   }
+  const existingColumns = await changelogColumns(client, database, changelogTableName(desired.source))
+  const columns: ChangelogColumn[] = unchanged
+    ? latest.columns.map((c, i) => ({ ...c, wireType: wireType(desired.columns[i] as CapturedColumn) }))
+    : planColumns(source, desired.columns, version, existingColumns ?? new Map())
   const proto = generateRowProto({
     database: desired.source.database,
     table: desired.source.table,
@@ -108,10 +125,21 @@ async function applySource(
     options: { timestamps: options.protobuf.timestamps, enums: options.protobuf.enums },
     previousFieldNumbers: latest?.fieldNumbers,
   })
+  const fingerprint = unchanged ? latest.fingerprint : await queryFingerprint(client, source, desired.columns)
+  const spec: CaptureSpec = {
+    source: desired.source,
+    database,
+    cluster,
+    version,
+    opExpression: desired.opExpression,
+    columns: desired.columns.map((c, i) => ({ ...c, column: (columns[i] as ChangelogColumn).column })),
+    fingerprint,
+  }
+  const missingColumns = columns.filter((c) => existingColumns?.get(c.column) !== c.wireType)
   const viewUpToDate = currentView !== undefined && (await sameQuery(client, currentView, viewSelect(spec)))
   const needsRegistry = !unchanged || latest.removedAt !== null
   const protoPath = join(options.protobuf.schemasDir, proto.fileName)
-  if (unchanged && !needsRegistry && viewUpToDate && fileHas(protoPath, proto.text)) {
+  if (!needsRegistry && missingColumns.length === 0 && viewUpToDate && fileHas(protoPath, proto.text)) {
     return { source, version, action: 'unchanged', detail: '' }
   }
 
@@ -123,20 +151,20 @@ async function applySource(
   }
   let registered = false
   let wroteProto = false
+  let createdTable = false
   try {
     if (needsRegistry) {
-      const fingerprint = await queryFingerprint(client, spec)
-      const columns = desired.columns.map((c) => ({
-        name: c.name,
-        type: c.typeName,
-        field: proto.fieldNumbers[c.name] ?? 0,
-      }))
       await run(
         registerVersionSql(database, {
           source,
           version,
           fingerprint,
-          columns,
+          columns: columns.map((c, i) => ({
+            name: c.name,
+            type: c.type,
+            field: proto.fieldNumbers[(desired.columns[i] as CapturedColumn).name] ?? 0,
+            column: c.column,
+          })),
           fieldNumbers: proto.fieldNumbers,
           opExpression: desired.opExpression,
           protoFile: proto.fileName,
@@ -150,15 +178,24 @@ async function applySource(
       wroteProto = !existsSync(protoPath)
       writeFileSync(protoPath, proto.text)
     }
+    // The changelog gets its columns before the view writes them; adding a column rewrites nothing.
+    if (existingColumns === undefined) {
+      await run(createChangelogSql(tableSpec, columns))
+      createdTable = true
+    } else if (missingColumns.length > 0) {
+      await run(addChangelogColumnsSql(tableSpec, missingColumns))
+    }
     if (currentView === undefined) await run(createViewSql(spec))
     else if (!viewUpToDate) await run(modifyViewSql(spec))
     return { source, version, action, detail }
   } catch (cause) {
     const error = translateClickHouseError(cause, 'ClickHouse')
-    // Undo what this run added for the source; the previous version (if any) stays live and untouched.
+    // Undo what this run added for the source; the previous version (if any) stays live and untouched. A changelog
+    // created by this run holds nothing yet (its view was not created); added columns stay, unused.
     if (registered)
       await client.command({ query: unregisterVersionSql(database, cluster, source, version) }).catch(() => {})
     if (wroteProto) rmSync(protoPath, { force: true })
+    if (createdTable && !dryRun) await client.command({ query: dropChangelogSql(tableSpec) }).catch(() => {})
     return {
       source,
       version: latest?.version ?? 0,
@@ -167,6 +204,22 @@ async function applySource(
       error: new CaptureError(source, `capture failed and was rolled back: ${error.message}`, { cause }),
     }
   }
+}
+
+/** The changelog table's columns (name → type), or undefined when it does not exist. */
+async function changelogColumns(
+  client: ClickHouseClient,
+  database: string,
+  table: string,
+): Promise<Map<string, string> | undefined> {
+  const result = await client.query({
+    query: `SELECT name, type FROM system.columns WHERE database = {db:String} AND table = {table:String}
+            ORDER BY position`,
+    query_params: { db: database, table },
+    format: 'JSONEachRow',
+  })
+  const rows = await result.json<{ name: string; type: string }>()
+  return rows.length === 0 ? undefined : new Map(rows.map((r) => [r.name, r.type]))
 }
 
 /** The views in the changelog database, name → SELECT. */
@@ -189,10 +242,10 @@ async function sameQuery(client: ClickHouseClient, stored: string, expected: str
   return Boolean(Number(row?.same))
 }
 
-async function queryFingerprint(client: ClickHouseClient, spec: CaptureSpec): Promise<string> {
-  const result = await client.query({ query: fingerprintQuery(spec.columns), format: 'JSONEachRow' })
+async function queryFingerprint(client: ClickHouseClient, source: string, columns: CapturedColumn[]): Promise<string> {
+  const result = await client.query({ query: fingerprintQuery(columns), format: 'JSONEachRow' })
   const [row] = await result.json<{ fingerprint: string }>()
-  if (!row) throw new CaptureError(spec.source.source, 'ClickHouse returned no fingerprint')
+  if (!row) throw new CaptureError(source, 'ClickHouse returned no fingerprint')
   return row.fingerprint
 }
 

@@ -1,6 +1,7 @@
 import { qualifiedName, quoteIdentifier, quoteString } from '../clickhouse/sql.js'
 import type { CapturedColumn } from '../schema/clickhouse-type.js'
 import { wireExpression } from '../schema/parse-clickhouse-type.js'
+import { changelogTableName, metaColumns, wireType } from './changelog-table.js'
 import type { SourceTable } from './source-table.js'
 
 /** Everything that defines one captured version of a source. */
@@ -11,7 +12,10 @@ export interface CaptureSpec {
   cluster: string | undefined
   version: number
   opExpression: string
-  columns: CapturedColumn[]
+  /** The captured columns in payload order, with the changelog columns holding them. */
+  columns: Array<CapturedColumn & { column: string }>
+  /** The fingerprint of the captured columns' types, as registered (fingerprintQuery). */
+  fingerprint: string
 }
 
 /** The view's name in the changelog database: `capture_<db>__<table>`. */
@@ -20,26 +24,41 @@ export function viewName(source: { database: string; table: string }): string {
 }
 
 /**
- * The view's SELECT: one changelog row per source row. The payload is the captured columns in RowBinary, made
- * with formatRow, never formatRowNoNewline: the latter strips a final 0x0A byte, which in binary is data (a UInt8
- * of 10, a string ending in a newline: about one row in 256 would be cut). The
- * fingerprint hashes their type names as the block has them (constant per block), so a payload is always
- * decoded by the types it was written with even if the source changed type before `migrate` ran again.
+ * The view's SELECT: one changelog row per source row, the captured columns copied natively — as long as their types
+ * are still those of the schema version. The fingerprint of the types is a constant per inserted block, so every
+ * expression below takes one branch for the whole block, and ClickHouse evaluates only that one:
+ *
+ * - same types: each column goes to its changelog column as it is (the CAST is to the same type);
+ * - a column's type changed (ALTER … MODIFY COLUMN) and `migrate` has not run since: copying into the changelog's
+ *   columns would convert the values (70000 into a UInt16 column is 4464) or fail the INSERT. The row goes to the
+ *   `__drift` column instead, as the fingerprint of its actual types followed by the row in RowBinary of those types,
+ *   made with formatRow, never formatRowNoNewline (which strips a final 0x0A byte: data in binary); the native
+ *   columns get defaults. The engine decodes it by the fingerprint once `migrate` has registered the new types.
+ *
+ * (One SELECT: a view over `UNION ALL` feeds only its first SELECT with the inserted rows.)
  */
 export function viewSelect(spec: CaptureSpec): string {
-  const names = spec.columns.map((c) => quoteIdentifier(c.name))
+  // Source columns are read qualified: `f(x) AS x` would otherwise refer to its own alias.
+  const read = (c: CapturedColumn) => wireExpression(c, sourceAlias)
+  const fingerprint = `cityHash64(${spec.columns.map((c) => `toTypeName(${sourceAlias}.${quoteIdentifier(c.name)})`).join(', ')})`
+  const same = `${fingerprint} = ${spec.fingerprint}`
+  const columns = [
+    `toUInt16(${spec.version}) AS ${metaColumns.schemaVersion}`,
+    `queryID() AS ${metaColumns.queryId}`,
+    `${spec.opExpression} AS ${metaColumns.op}`,
+    `if(${same}, '', concat(toFixedString(reinterpretAsString(${fingerprint}), 8), formatRow('RowBinary', ${spec.columns.map(read).join(', ')}))) AS ${metaColumns.drift}`,
+    ...spec.columns.map((c) => {
+      const type = quoteString(wireType(c))
+      return `if(${same}, CAST(${read(c)}, ${type}), defaultValueOfTypeName(${type})) AS ${quoteIdentifier(c.column)}`
+    }),
+  ]
   return [
-    'SELECT',
-    `    ${quoteString(spec.source.source)} AS source,`,
-    `    ${spec.opExpression} AS op,`,
-    `    toUInt32(${spec.version}) AS schema_version,`,
-    `    cityHash64(${names.map((n) => `toTypeName(${n})`).join(', ')}) AS schema_fingerprint,`,
-    '    queryID() AS query_id,',
-    "    getSetting('insert_deduplication_token') AS dedup_token,",
-    `    formatRow('RowBinary', ${spec.columns.map(wireExpression).join(', ')}) AS payload`,
-    `FROM ${qualifiedName(spec.source.database, spec.source.table)}`,
+    `SELECT ${columns.join(',\n    ')}`,
+    `FROM ${qualifiedName(spec.source.database, spec.source.table)} AS ${sourceAlias}`,
   ].join('\n')
 }
+
+const sourceAlias = '__source'
 
 function onCluster(spec: CaptureSpec): string {
   return spec.cluster ? ` ON CLUSTER ${quoteIdentifier(spec.cluster)}` : ''
@@ -51,7 +70,8 @@ function onCluster(spec: CaptureSpec): string {
  */
 export function createViewSql(spec: CaptureSpec): string {
   const view = qualifiedName(spec.database, viewName(spec.source))
-  return `CREATE MATERIALIZED VIEW ${view}${onCluster(spec)}\nTO ${qualifiedName(spec.database, 'changelog')}\nAS ${viewSelect(spec)}`
+  const changelog = qualifiedName(spec.database, changelogTableName(spec.source))
+  return `CREATE MATERIALIZED VIEW ${view}${onCluster(spec)}\nTO ${changelog}\nAS ${viewSelect(spec)}`
 }
 
 /**

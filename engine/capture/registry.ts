@@ -1,14 +1,22 @@
 import type { ClickHouseClient } from '@clickhouse/client'
 import { quoteIdentifier, quoteString } from '../clickhouse/sql.js'
 
+/** A captured column of a version: source name and type, Row field number, changelog column. */
+export interface RegisteredColumn {
+  name: string
+  type: string
+  field: number
+  column: string
+}
+
 /** One captured version of a source, as recorded in `<capture db>.sources` (migrations/0002_sources.sql). */
 export interface RegisteredVersion {
   source: string
   version: number
   /** cityHash64 of the captured type names, as decimal text (UInt64). */
   fingerprint: string
-  /** Captured columns in payload order, with their Protobuf field numbers. */
-  columns: Array<{ name: string; type: string; field: number }>
+  /** Captured columns in payload order, with their Protobuf field numbers and the changelog columns holding them. */
+  columns: RegisteredColumn[]
   /**
    * The Protobuf field-number ledger of this version (generateRowProto's fieldNumbers): live columns map to their
    * numbers, dropped ones to minus their last number, so numbers are never reused by a later version.

@@ -1,7 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client'
-import { quoteIdentifier } from '../clickhouse/sql.js'
 import type { CaptureConfig } from '../config/config.js'
 import { viewName } from './capture-view.js'
+import { changelogTableName } from './changelog-table.js'
 import { describeDrift, desiredCapture, sameCapture } from './plan-source.js'
 import { latestVersions, readRegistry } from './registry.js'
 import { splitSource } from './source-table.js'
@@ -57,24 +57,21 @@ export async function captureStatus(client: ClickHouseClient, capture: CaptureCo
       captured: viewPresent && registered !== undefined && registered.removedAt === null,
       schemaVersion: registered?.version ?? null,
       viewPresent,
-      changelogRows: counts.get(source) ?? 0,
+      changelogRows: counts.get(changelogTableName(splitSource(source))) ?? 0,
       drift,
     })
   }
   return statuses
 }
 
+/** Rows per source in its changelog table (all versions), from the active parts' row counts. */
 async function changelogCounts(client: ClickHouseClient, database: string): Promise<Map<string, number>> {
-  const exists = await client.query({
-    query: "SELECT count() AS n FROM system.tables WHERE database = {db:String} AND name = 'changelog'",
+  const result = await client.query({
+    query: `SELECT table, sum(rows) AS n FROM system.parts
+            WHERE database = {db:String} AND active AND startsWith(table, 'changelog_') GROUP BY table`,
     query_params: { db: database },
     format: 'JSONEachRow',
   })
-  const [row] = await exists.json<{ n: string | number }>()
-  if (Number(row?.n ?? 0) === 0) return new Map()
-  const result = await client.query({
-    query: `SELECT source, count() AS n FROM ${quoteIdentifier(database)}.changelog GROUP BY source`,
-    format: 'JSONEachRow',
-  })
-  return new Map((await result.json<{ source: string; n: string }>()).map((r) => [r.source, Number(r.n)]))
+  const byTable = new Map((await result.json<{ table: string; n: string }>()).map((r) => [r.table, Number(r.n)]))
+  return byTable
 }

@@ -1,5 +1,6 @@
 import { inspect } from 'node:util'
 import { TailhouseError, UsageError } from '../errors.js'
+import { redact } from '../redact.js'
 import { version } from '../version.js'
 import type { Command } from './command.js'
 import { doctorCommand } from './doctor.js'
@@ -63,7 +64,8 @@ export async function runCli(argv: string[]): Promise<number> {
     }
     return await command.run(rest)
   } catch (error) {
-    process.stderr.write(`${describeFailure(error, debug)}\n`)
+    // Secrets never reach the terminal, not even inside a foreign error's message or a --debug dump.
+    process.stderr.write(`${redact(describeFailure(error, debug))}\n`)
     return error instanceof UsageError ? 2 : 1
   }
 }

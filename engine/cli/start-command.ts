@@ -20,6 +20,10 @@ message and exit 1 on what retrying cannot fix, and exits 0 when another instanc
 takes over (fencing). With embedded ClickHouse, the engine holds its data directory and shares it: tailhouse sql,
 status and migrate run through the engine meanwhile (a loopback endpoint only your user can use).
 
+Kafka comes from kafka.* in the config; KAFKA_BOOTSTRAP, KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME,
+KAFKA_SASL_PASSWORD, KAFKA_TLS_CA_FILE and the other KAFKA_TLS_* variables override it. Refused credentials or
+certificates and missing ACLs stop the engine at once, naming what to fix (README.md, "Security").
+
 Options:
 ${configHelp}
   --progress <s>       print published rows and lag every s seconds (default 10; 0: never)

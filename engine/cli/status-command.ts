@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util'
+import { sourceDeduplication } from '../capture/deduplication.js'
 import { captureStatus } from '../capture/status.js'
 import type { Command } from './command.js'
 import { usageErrors } from './parse-flags.js'
@@ -10,7 +11,8 @@ export const statusCommand: Command = {
   help: `Usage: tailhouse status [--json] [--config <file>]
 
 For every configured or previously captured source: whether it is captured, its schema version, whether its
-view exists, how many of its rows the changelog holds, and drift (source changes not migrated yet).
+view exists, how many of its rows the changelog holds, and drift (source changes not migrated yet). Warns about
+each source that does not deduplicate retried INSERTs, and says how to fix it.
 Exits 3 when any source has drift or is not captured, so scripts can check it.
 
 Options:
@@ -22,6 +24,15 @@ ${configHelp}
     )
     return withConfig(values, async ({ client, config }) => {
       const statuses = await captureStatus(client, config.capture)
+      const deduplication = await sourceDeduplication(
+        client,
+        config.capture.sources.map((s) => s.table),
+        config.capture.dedupWindow,
+      )
+      for (const d of deduplication.filter((d) => !d.deduplicates))
+        process.stderr.write(
+          `warning: ${d.source} does not deduplicate retried INSERTs (${d.detail}): ${d.fix ?? ''}\n`,
+        )
       if (values.json) {
         for (const s of statuses) process.stdout.write(`${JSON.stringify(s)}\n`)
       } else {

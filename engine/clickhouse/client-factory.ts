@@ -11,6 +11,7 @@ import {
   readTlsFile,
   validateClickHouseOptions,
 } from './options.js'
+import { withQueryScopedSettings } from './scoped-settings.js'
 
 /**
  * The one place that decides which ClickHouse tailhouse talks to. Returns `@clickhouse/client`'s client in both
@@ -84,7 +85,8 @@ export async function createClickHouse(options: ClickHouseOptions = {}): Promise
   try {
     // chDB types its Connection against @clickhouse/client-common while the client bundles its own copy of the
     // same interface; the shapes match at run time (chDB's contract), only the declarations are two packages.
-    connection = chdb.createChdbConnection({ path: dataDir }) as unknown as ClientConnection
+    // Per-query settings must not stay on chDB's session (scoped-settings.ts).
+    connection = withQueryScopedSettings(chdb.createChdbConnection({ path: dataDir })) as unknown as ClientConnection
   } catch (error) {
     const late = lockHolder(dataDir) // another process opened it between the check and here
     if (late) throw dataDirectoryLocked(dataDir, late)

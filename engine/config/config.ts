@@ -1,7 +1,20 @@
-import { arrayOf, boolean, integer, object, oneOf, optionalString, ratio, type Shape, string } from './fields.js'
+import {
+  arrayOf,
+  boolean,
+  integer,
+  object,
+  oneOf,
+  optional,
+  optionalString,
+  ratio,
+  type Shape,
+  secret,
+  string,
+} from './fields.js'
+import { type KafkaSaslConfig, type KafkaTlsConfig, parseSasl, parseTls } from './kafka-security.js'
 
 /** `db.table`, both parts plain identifiers or backquote-free names. */
-const tableName = { pattern: /^[^.`\s]+\.[^.`\s]+$/, hint: 'expected db.table' }
+const tableName = { pattern: /^[^.`\s/]+\.[^.`\s/]+$/, hint: 'expected db.table (no / in either name)' }
 const identifier = {
   pattern: /^[A-Za-z_][A-Za-z0-9_]*$/,
   hint: 'letters, digits and _ only, not starting with a digit',
@@ -32,6 +45,10 @@ export interface KafkaConfig {
   /** exactly-once: Kafka transactions, the checkpoint topic is the authority. at-least-once: no transactions. */
   delivery: 'exactly-once' | 'at-least-once'
   compression: 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd'
+  /** SASL authentication (PLAIN, SCRAM-SHA-256/512, OAUTHBEARER); KAFKA_SASL_* override. Unset: none. */
+  sasl: KafkaSaslConfig | undefined
+  /** TLS to the brokers (CA bundle, mutual TLS, hostname verification); KAFKA_TLS_* override. Unset: plaintext. */
+  tls: KafkaTlsConfig | undefined
 }
 
 export interface EngineConfig {
@@ -48,6 +65,12 @@ export interface EngineConfig {
   offsetsPath: string
   /** A row that cannot be decoded or encoded: stop the engine, or publish it to kafka.deadLetterTopic. */
   onPoisonRow: 'stop' | 'dead-letter'
+  /**
+   * Message headers. lean: only `traceparent`, when the batch is traced (everything else is in the value's
+   * envelope). full: also tailhouse.source, .op, .schema_version, .cursor, .query_id, .ingest_time_us, for consumers
+   * that route or deduplicate without decoding values.
+   */
+  headers: 'lean' | 'full'
 }
 
 export interface ClickHouseConfig {
@@ -135,6 +158,8 @@ export const kafkaDefaults: KafkaConfig = {
   deadLetterTopic: 'tailhouse.dead-letter',
   delivery: 'exactly-once',
   compression: 'lz4',
+  sasl: undefined,
+  tls: undefined,
 }
 
 export const engineDefaults: EngineConfig = {
@@ -145,6 +170,7 @@ export const engineDefaults: EngineConfig = {
   pollIntervalMs: 100,
   offsetsPath: '.tailhouse/offsets.sqlite',
   onPoisonRow: 'stop',
+  headers: 'lean',
 }
 
 export const configShape: Shape<TailhouseConfig> = {
@@ -154,7 +180,7 @@ export const configShape: Shape<TailhouseConfig> = {
     parse: object<ClickHouseConfig>({
       url: { description: 'server URL; unset: embedded ClickHouse', default: undefined, parse: optionalString() },
       username: { description: 'user name', default: undefined, parse: optionalString() },
-      password: { description: 'password', default: undefined, parse: optionalString() },
+      password: { description: 'password', default: undefined, parse: optional(secret()) },
       database: { description: 'default database', default: undefined, parse: optionalString() },
       dataDir: { description: 'embedded ClickHouse data directory', default: undefined, parse: optionalString() },
     }),
@@ -232,6 +258,8 @@ export const configShape: Shape<TailhouseConfig> = {
         default: kafkaDefaults.compression,
         parse: oneOf('none', 'gzip', 'snappy', 'lz4', 'zstd'),
       },
+      sasl: { description: 'SASL authentication', default: undefined, parse: parseSasl },
+      tls: { description: 'TLS to the brokers', default: undefined, parse: parseTls },
     }),
   },
   engine: {
@@ -264,6 +292,11 @@ export const configShape: Shape<TailhouseConfig> = {
         description: 'undecodable rows',
         default: engineDefaults.onPoisonRow,
         parse: oneOf('stop', 'dead-letter'),
+      },
+      headers: {
+        description: 'message headers: lean (traceparent only) or full (also source, op, cursor, …)',
+        default: engineDefaults.headers,
+        parse: oneOf('lean', 'full'),
       },
     }),
   },

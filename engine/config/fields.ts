@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.js'
+import { registerSecret } from '../redact.js'
 
 /**
  * A tiny declarative validator for the config file: every option has a description, a default and a parser that
@@ -53,6 +54,27 @@ export function string(options: { pattern?: RegExp; hint?: string } = {}) {
 export function optionalString(options: { pattern?: RegExp; hint?: string } = {}) {
   const parse = string(options)
   return (value: unknown, key: string): string | undefined => (value === undefined ? undefined : parse(value, key))
+}
+
+/**
+ * A password, token or passphrase: a non-empty string that no error ever shows, registered for redaction
+ * (redact.ts) as soon as it is read.
+ */
+export function secret() {
+  return (value: unknown, key: string): string => {
+    if (typeof value !== 'string' || value === '') {
+      const hint = typeof value === 'number' ? '; quote it in YAML' : ''
+      throw new ConfigError(key, `must be a non-empty string${hint} (the value is a secret and is not shown)`)
+    }
+    registerSecret(value)
+    return value
+  }
+}
+
+/** An optional section or value: absent (or null) is undefined, anything else goes to `parse`. */
+export function optional<T>(parse: (value: unknown, key: string) => T) {
+  return (value: unknown, key: string): T | undefined =>
+    value === undefined || value === null ? undefined : parse(value, key)
 }
 
 export function integer(min: number, max: number) {

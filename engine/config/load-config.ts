@@ -1,8 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs'
-import { extname, resolve } from 'node:path'
+import { dirname, extname, resolve } from 'node:path'
 import { parse as parseYaml } from 'yaml'
 import { ConfigError } from '../errors.js'
 import { parseConfig, type TailhouseConfig } from './config.js'
+import { interpolate } from './interpolate.js'
 
 /** Looked for in the working directory, in this order, when no --config is given. */
 export const configFileNames = ['tailhouse.config.yaml', 'tailhouse.config.yml', 'tailhouse.config.json'] as const
@@ -13,8 +14,11 @@ export interface LoadedConfig {
   path: string
 }
 
-/** Finds, reads and validates the config file; every problem is a ConfigError naming the file and the key. */
-export function loadConfig(explicitPath?: string, cwd = process.cwd()): LoadedConfig {
+/**
+ * Finds, reads and validates the config file; every problem is a ConfigError naming the file and the key.
+ * `${env:NAME}` and `${file:/path}` in string values are replaced first (interpolate.ts).
+ */
+export function loadConfig(explicitPath?: string, cwd = process.cwd(), env = process.env): LoadedConfig {
   const path = explicitPath ? resolve(cwd, explicitPath) : configFileNames.map((n) => resolve(cwd, n)).find(existsSync)
   if (!path) {
     throw new ConfigError(
@@ -38,7 +42,7 @@ export function loadConfig(explicitPath?: string, cwd = process.cwd()): LoadedCo
     )
   }
   try {
-    return { config: parseConfig(raw, ''), path }
+    return { config: parseConfig(interpolate(raw, { env, baseDir: dirname(path) }), ''), path }
   } catch (error) {
     if (error instanceof ConfigError)
       throw new ConfigError(error.key, `${error.message.slice(error.key.length + 2)} (in ${path})`)

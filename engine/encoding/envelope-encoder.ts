@@ -11,7 +11,7 @@ import { dateTimeText, timestampFromTicks } from './encode-values.js'
 import type { EnvelopeFields } from './row-encoder.js'
 
 /** The Envelope's Op numbers (envelope.proto). */
-const opNumbers: Readonly<Record<string, number>> = { insert: 1, upsert: 2, delete: 3, retract: 4 }
+const opNumbers: Readonly<Record<string, number>> = { insert: 1, upsert: 2, delete: 3, retract: 4, read: 5 }
 
 /**
  * An Envelope encoder. It remembers the UTF-8 bytes of the last source, partition and query id it saw (rows of

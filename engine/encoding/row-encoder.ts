@@ -30,7 +30,7 @@ export interface RowEncoder {
 export interface EnvelopeFields {
   /** `<database>.<table>` of the source. */
   source: string
-  op: 'insert' | 'upsert' | 'delete' | 'retract'
+  op: 'insert' | 'upsert' | 'delete' | 'retract' | 'read'
   schemaVersion: number
   partitionId: string
   blockNumber: bigint

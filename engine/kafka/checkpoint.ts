@@ -1,4 +1,5 @@
 import { type Cursor, type CursorJson, cursorFromJson, cursorToJson } from '../source/cursor.js'
+import type { KafkaClientOptions } from './connection.js'
 import { readToEnd } from './read-to-end.js'
 
 /**
@@ -9,12 +10,22 @@ export interface Checkpoint {
   /** Format of this record. */
   version: 1
   engineId: string
-  /** The changelog table, db.changelog. */
+  /** The capture database whose changelogs the cursor is in. */
   changelog: string
+  /** Their identity (capture/identity.ts): the record's key is `<engineId>@<changelogId>`. */
+  changelogId: string
   cursor: CursorJson
   /** Rows published by this engine id since it first started. */
   rowsTotal: string
   committedAt: string
+}
+
+/**
+ * An engine's checkpoint key: its id and the identity of the changelogs it reads, so that two projects on one Kafka
+ * (or a re-created capture database) never read each other's position, whatever their engine ids.
+ */
+export function checkpointKey(engineId: string, changelogId: string): string {
+  return `${engineId}@${changelogId}`
 }
 
 export function checkpointMessage(
@@ -22,22 +33,22 @@ export function checkpointMessage(
   checkpoint: Omit<Checkpoint, 'version' | 'cursor'> & { cursor: Cursor },
 ) {
   const value: Checkpoint = { version: 1, ...checkpoint, cursor: cursorToJson(checkpoint.cursor) }
-  return { topic, key: Buffer.from(checkpoint.engineId), value: Buffer.from(JSON.stringify(value)), partition: 0 }
+  const key = checkpointKey(checkpoint.engineId, checkpoint.changelogId)
+  return { topic, key: Buffer.from(key), value: Buffer.from(JSON.stringify(value)), partition: 0 }
 }
 
 /**
- * Reads the checkpoint topic to its last stable offset and returns the newest committed checkpoint of
- * `engineId`, or undefined when there is none. Only committed transactions are read (read_committed).
+ * Reads the checkpoint topic to its last stable offset and returns the newest committed checkpoint under `key`
+ * ({@link checkpointKey}), or undefined when there is none. Only committed transactions are read (read_committed).
  */
 export async function readCheckpoint(
-  bootstrapBrokers: string[],
-  clientId: string,
+  connection: KafkaClientOptions,
   topic: string,
-  engineId: string,
+  key: string,
 ): Promise<{ checkpoint: Checkpoint; cursor: Cursor } | undefined> {
   let latest: Checkpoint | undefined
-  for (const record of await readToEnd({ bootstrapBrokers, clientId, topic, isolation: 'committed' })) {
-    if (record.key?.toString() === engineId && record.value) latest = JSON.parse(record.value.toString()) as Checkpoint
+  for (const record of await readToEnd({ connection, topic, isolation: 'committed' })) {
+    if (record.key?.toString() === key && record.value) latest = JSON.parse(record.value.toString()) as Checkpoint
   }
   return latest ? { checkpoint: latest, cursor: cursorFromJson(latest.cursor) } : undefined
 }

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import {
   type Base,
   type Callback,
@@ -12,6 +14,29 @@ import {
 } from '@platformatic/kafka'
 import { createRecordBatch, type ProduceMessage, type RecordBatchOptions } from './record-batch.js'
 
+/**
+ * The @platformatic/kafka versions whose internals this file relies on (the `kGetApi` hook, the Produce v9–v11
+ * request layout, the response parsers) and whose bytes the tests compare with ours. package.json pins the same
+ * range; a client outside it (a hand-installed upgrade) gets its own code path.
+ */
+export const testedClientVersions = { from: [1, 35, 0], below: [1, 36, 0] } as const
+
+/** The installed @platformatic/kafka version, from its package.json (its exports hide the file). */
+export function clientVersion(): string {
+  const entry = fileURLToPath(import.meta.resolve('@platformatic/kafka'))
+  const manifest = entry.replace(/dist[/\\]index\.js$/, 'package.json')
+  return (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version
+}
+
+export function fastPathSupported(version: string): boolean {
+  const parts = version.split(/[.-]/).slice(0, 3).map(Number)
+  const compare = (other: readonly number[]) => {
+    for (let i = 0; i < 3; i++) if ((parts[i] ?? 0) !== other[i]) return (parts[i] ?? 0) - (other[i] as number)
+    return 0
+  }
+  return compare(testedClientVersions.from) >= 0 && compare(testedClientVersions.below) < 0
+}
+
 /** The Produce versions whose request layout {@link createProduceRequest} writes (KIP-482 flexible versions). */
 const responseParsers = new Map([
   [9, produceV9.parseResponse],
@@ -23,8 +48,10 @@ const responseParsers = new Map([
  * Makes a client build its Produce requests with {@link createRecordBatch} (one buffer per record batch) instead
  * of its own per-record writers: the same bytes, about five times faster. Only this client instance changes, and
  * only for the request versions above; with any other version the broker negotiates, the client's own code runs.
+ * Returns false, changing nothing, when the installed client is outside {@link testedClientVersions}.
  */
-export function useFastRecordBatches(client: Base): void {
+export function useFastRecordBatches(client: Base, version = clientVersion()): boolean {
+  if (!fastPathSupported(version)) return false
   const getApi = client[kGetApi].bind(client) as (name: string, callback: Callback<unknown>) => void
   const fast = new Map<number, unknown>()
   const override = (name: string, callback: Callback<unknown>) => {
@@ -38,6 +65,7 @@ export function useFastRecordBatches(client: Base): void {
     })
   }
   Object.defineProperty(client, kGetApi, { value: override, configurable: true, writable: true })
+  return true
 }
 
 /**

@@ -1,4 +1,4 @@
-import { GenericError, MultipleErrors } from '@platformatic/kafka'
+import { AuthenticationError, GenericError, MultipleErrors } from '@platformatic/kafka'
 
 /** Looks through the client's nested errors (ResponseError holds one per partition) for a property value. */
 function find(error: unknown, property: string, value: unknown): boolean {
@@ -28,6 +28,80 @@ export function isTopicAlreadyExists(error: unknown): boolean {
   return find(error, 'apiId', 'TOPIC_ALREADY_EXISTS')
 }
 
+/**
+ * Every error in the tree the client builds: MultipleErrors and ResponseError hold `errors`, and a connection
+ * failure is a retriable NetworkError whose `cause` says why (an AuthenticationError, a TLS error).
+ */
+export function* kafkaErrorTree(error: unknown, depth = 0): Generator<unknown> {
+  if (error === null || error === undefined || depth > 12) return
+  yield error
+  const nested = (error as { errors?: unknown }).errors
+  if (Array.isArray(nested)) for (const inner of nested) yield* kafkaErrorTree(inner, depth + 1)
+  const cause = (error as { cause?: unknown }).cause
+  if (cause !== undefined) yield* kafkaErrorTree(cause, depth + 1)
+}
+
+function anyInTree(error: unknown, test: (e: unknown) => boolean): boolean {
+  for (const e of kafkaErrorTree(error)) if (test(e)) return true
+  return false
+}
+
+const saslFailures = new Set(['SASL_AUTHENTICATION_FAILED', 'UNSUPPORTED_SASL_MECHANISM', 'ILLEGAL_SASL_STATE'])
+
+/**
+ * The broker refused our credentials or SASL mechanism. The client reports it as a retriable network failure
+ * (the AuthenticationError is its cause); repeating it with the same credentials cannot succeed.
+ */
+export function isAuthenticationFailure(error: unknown): boolean {
+  return anyInTree(
+    error,
+    (e) => e instanceof AuthenticationError || saslFailures.has((e as { apiId?: string })?.apiId ?? ''),
+  )
+}
+
+/** Kafka denies an operation for lack of an ACL, per resource type. */
+export const authorizationFailures = {
+  TOPIC_AUTHORIZATION_FAILED: 'Topic',
+  GROUP_AUTHORIZATION_FAILED: 'Group',
+  TRANSACTIONAL_ID_AUTHORIZATION_FAILED: 'TransactionalId',
+  CLUSTER_AUTHORIZATION_FAILED: 'Cluster',
+} as const
+
+/** An operation was denied: an ACL is missing. Retrying cannot help until someone grants it. */
+export function isAuthorizationFailure(error: unknown): boolean {
+  return anyInTree(error, (e) => Object.hasOwn(authorizationFailures, (e as { apiId?: string })?.apiId ?? ''))
+}
+
+/** Node.js and OpenSSL codes of a broker certificate that could not be trusted or names another host. */
+const certificateFailures = new Set([
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_REVOKED',
+  'CERT_SIGNATURE_FAILURE',
+  'HOSTNAME_MISMATCH',
+  'ERR_TLS_CERT_ALTNAME_FORMAT',
+])
+
+/** The error saying the broker's TLS certificate was refused (untrusted CA, expired, for another host), if any. */
+export function certificateFailure(error: unknown): NodeJS.ErrnoException | undefined {
+  for (const e of kafkaErrorTree(error)) {
+    if (e instanceof Error && certificateFailures.has((e as NodeJS.ErrnoException).code ?? '')) return e
+  }
+  return undefined
+}
+
+export function isCertificateFailure(error: unknown): boolean {
+  return certificateFailure(error) !== undefined
+}
+
 /** The Kafka error's own one-line description, including nested per-partition errors. */
 export function describeKafkaError(error: unknown): string {
   if (error instanceof MultipleErrors) {
@@ -39,4 +113,12 @@ export function describeKafkaError(error: unknown): string {
     return api ? `${api} (${error.message})` : error.message
   }
   return String(error)
+}
+
+/**
+ * A failure retrying cannot fix until someone changes credentials, certificates or ACLs: a refused login or SASL
+ * mechanism, a refused broker certificate, a denied operation.
+ */
+export function isSecurityFailure(error: unknown): boolean {
+  return isAuthenticationFailure(error) || isAuthorizationFailure(error) || isCertificateFailure(error)
 }

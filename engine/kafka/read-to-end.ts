@@ -1,9 +1,10 @@
 import { Consumer, FetchIsolationLevels, ListOffsetTimestamps } from '@platformatic/kafka'
 import { CommittedByMarkers, type CommittedRecord, type FetchedBatch, nextOffset } from './committed-filter.js'
+import type { KafkaClientOptions } from './connection.js'
+import { withAccessContext } from './security-errors.js'
 
 export interface ReadToEndOptions {
-  bootstrapBrokers: string[]
-  clientId: string
+  connection: KafkaClientOptions
   topic: string
   isolation: 'committed' | 'uncommitted'
   /** Fails after this long. Default 60 s. */
@@ -23,11 +24,17 @@ export interface TopicRecord extends CommittedRecord {
  * seeing a record at end - 1, which in a transactional topic is a commit marker no reader receives.
  */
 export async function readToEnd(options: ReadToEndOptions): Promise<TopicRecord[]> {
+  const { connection, topic } = options
+  // READ on the topic is all it needs: it fetches by offset and never joins its (unused) group.
+  return withAccessContext({ connection, topics: { operation: 'READ', names: [topic] } }, () => read(options))
+}
+
+async function read(options: ReadToEndOptions): Promise<TopicRecord[]> {
   const committed = options.isolation === 'committed'
+  const { clientId } = options.connection
   const consumer = new Consumer({
-    clientId: options.clientId,
-    groupId: `${options.clientId}-reader-${process.pid}-${Date.now()}`,
-    bootstrapBrokers: options.bootstrapBrokers,
+    ...options.connection,
+    groupId: `${clientId}-reader-${process.pid}-${Date.now()}`,
   })
   const deadline = Date.now() + (options.timeoutMs ?? 60_000)
   try {

@@ -5,29 +5,21 @@ import { MigrationError } from '../errors.js'
 export interface TemplateContext {
   database: string
   cluster: string | undefined
-  retentionDays: number
-  dedupWindow: number
 }
 
 /**
  * Renders a migration template for a single server or a cluster. The cluster variant is generated, never
  * hand-written: ON CLUSTER on every DDL, Replicated engines with the {shard}/{replica} macros for per-shard
- * tables, and one replication group across all hosts for tables that must be identical everywhere.
+ * tables, and one replication group across all hosts for tables that must be identical everywhere. (The per-source
+ * changelog tables are not migrations: capture creates them, see capture/changelog-table.ts.)
  */
 export function renderTemplate(name: string, template: string, context: TemplateContext): string {
   const cluster = context.cluster
   const variables: Record<string, string> = {
     database: quoteIdentifier(context.database),
     on_cluster: cluster ? `ON CLUSTER ${quoteIdentifier(cluster)}` : '',
-    changelog_engine: cluster
-      ? "ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')"
-      : 'MergeTree',
     registry_engine: cluster ? globalReplicated('ReplacingMergeTree', 'updated_at') : 'ReplacingMergeTree(updated_at)',
     ledger_engine: cluster ? globalReplicated('ReplacingMergeTree', 'applied_at') : 'ReplacingMergeTree(applied_at)',
-    retention_days: String(context.retentionDays),
-    dedup_window_setting: cluster
-      ? `replicated_deduplication_window = ${context.dedupWindow}`
-      : `non_replicated_deduplication_window = ${context.dedupWindow}`,
   }
   return template.replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
     const value = variables[key]

@@ -18,6 +18,12 @@ export interface BatchRecord {
  * in at-least-once mode this store is the authority. `close` is idempotent.
  */
 export interface OffsetStore {
+  /**
+   * Binds `engineId`'s state to the changelogs it describes (capture/identity.ts): records `changelogId` the first
+   * time, and throws, naming both, when the store holds this engine's state for other changelogs. Call before
+   * `load`.
+   */
+  bind(engineId: string, changelogId: string, changelogs: string): void
   load(engineId: string): Cursor
   save(engineId: string, batch: BatchRecord): void
   /** The last `limit` batches, newest first. */

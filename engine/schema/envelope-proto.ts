@@ -15,8 +15,7 @@ package tailhouse.v1;
 import "google/protobuf/timestamp.proto";
 
 // One change captured from a ClickHouse source table: the value of each Kafka message tailhouse publishes. The
-// message key is the source row's key; the message headers repeat source, op, schema version, cursor, query id
-// and ingest time, and carry a W3C traceparent.
+// message key is the source row's key; when the batch is traced, a W3C traceparent header continues its trace.
 message Envelope {
   // The source table, "<database>.<table>" as ClickHouse names it.
   string source = 1;
@@ -59,11 +58,14 @@ enum Op {
 
   // A -1 row of a (Versioned)CollapsingMergeTree: cancels the earlier row with the same key and values.
   OP_RETRACT = 4;
+
+  // A row the table already held, published by a snapshot (tailhouse snapshot, or capture's initial snapshot).
+  OP_READ = 5;
 }
 
-// A position in one changelog table: ClickHouse's (_partition_id, _block_number, _block_offset) of the row.
+// A position in the source's changelog table: ClickHouse's (_partition_id, _block_number, _block_offset) of the row.
 message Cursor {
-  // The changelog partition (_partition_id); the changelog is partitioned by ingest hour.
+  // The changelog partition (_partition_id): "all", the changelog tables are not partitioned.
   string partition_id = 1;
 
   // The insert block within the partition (_block_number). Numbers increase but have gaps.

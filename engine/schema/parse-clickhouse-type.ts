@@ -60,8 +60,8 @@ export function containsJson(type: ClickHouseType): boolean {
  * toJSONString of a top-level Dynamic or Variant is Nullable(String), which would add a null-marker byte to the
  * RowBinary payload; ifNull keeps every JSON column a plain String, with NULL as the JSON text `null`.
  */
-export function wireExpression(column: CapturedColumn): string {
-  const name = quoteText(column.name, '`')
+export function wireExpression(column: CapturedColumn, qualifier?: string): string {
+  const name = `${qualifier ? `${qualifier}.` : ''}${quoteText(column.name, '`')}`
   return column.type.kind === 'json' ? `ifNull(toJSONString(${name}), 'null')` : name
 }
 

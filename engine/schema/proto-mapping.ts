@@ -1,5 +1,5 @@
 /**
- * Maps captured ClickHouse columns to a Protobuf (proto3) `Row` message: the type mapping of design.md §4, plus the
+ * Maps captured ClickHouse columns to a Protobuf (proto3) `Row` message: the type mapping of ARCHITECTURE.md ("Encoding"), plus the
  * shapes proto cannot write directly. proto-writer.ts prints the result.
  *
  * Field shapes, which the encoder fills (wrapper field names are fixed):

@@ -1,30 +1,21 @@
 import { RowDecodeError } from '../encoding/rowbinary-decoder.js'
 import { TailhouseError } from '../errors.js'
 import { topicFor } from '../kafka/topics.js'
-import type { ChangelogRow } from '../source/changelog-reader.js'
-import { type Cursor, cursorAfter } from '../source/cursor.js'
+import type { Converter } from '../loop/loop-parts.js'
+import type { ChangelogRow } from '../source/changelog-wire.js'
+import { type Cursor, cursorAfter, positionText } from '../source/cursor.js'
 import { messageKey } from '../source/message-key.js'
 import type { SourceSchema, SourceSchemas } from '../source/source-schemas.js'
+import type { Batch } from './batch.js'
 import { headerNames, type OutgoingMessage } from './outgoing-message.js'
-
-export interface Batch {
-  messages: OutgoingMessage[]
-  /** Rows consumed from the changelog (published or dead-lettered). */
-  rows: number
-  payloadBytes: number
-  /** The cursor after the last consumed row. */
-  cursor: Cursor
-  /** ClickHouse query ids of the INSERTs in this batch. */
-  queryIds: Set<string>
-  /** Ingest time of the batch's first row, µs. */
-  firstIngestMicros: bigint | undefined
-}
 
 export interface BatchOptions {
   topicTemplate: string
   maxBytes: number
   onPoisonRow: 'stop' | 'dead-letter'
   deadLetterTopic: string
+  /** lean: no headers but `traceparent` (set at publish when traced); full: also the six `tailhouse.*` headers. */
+  headers: 'lean' | 'full'
 }
 
 const yieldEveryRows = 1000
@@ -34,7 +25,7 @@ export class PoisonRowError extends TailhouseError {
   constructor(row: ChangelogRow, cause: unknown) {
     super(
       'TH_CAPTURE',
-      `changelog row ${row.partitionId}/${row.blockNumber}/${row.blockOffset} of ${row.source} (schema version ` +
+      `changelog row ${positionText(row.stream, row)} of ${row.source} (schema version ` +
         `${row.schemaVersion}) cannot be published: ${(cause as Error).message}. Nothing after it was published. ` +
         'Set engine.onPoisonRow: dead-letter to route such rows to kafka.deadLetterTopic and continue',
       { cause },
@@ -42,10 +33,16 @@ export class PoisonRowError extends TailhouseError {
   }
 }
 
+/** The converter of the engine: {@link buildBatch} with fixed schemas and options. */
+export function createConverter(schemas: SourceSchemas, options: BatchOptions): Converter {
+  return { convert: (rows, from) => buildBatch(rows, from, schemas, options) }
+}
+
 /**
- * Turns changelog rows (in cursor order) into Kafka messages, stopping at `maxBytes` of payload. A row that
- * cannot be decoded stops the batch with a PoisonRowError, or becomes a dead-letter message carrying its raw
- * payload and the reason, per the configured policy.
+ * Turns changelog rows (in cursor order) into Kafka messages, stopping at `maxBytes` of value. A row whose value
+ * ClickHouse encoded goes as it is; any other row (another format, or a row captured with drifted types) is decoded
+ * and encoded here. A row that cannot be decoded stops the batch with a PoisonRowError, or becomes a dead-letter
+ * message carrying its raw payload and the reason, per the configured policy.
  */
 export async function buildBatch(
   rows: ChangelogRow[],
@@ -55,53 +52,102 @@ export async function buildBatch(
 ): Promise<Batch> {
   const messages: OutgoingMessage[] = []
   const queryIds = new Set<string>()
+  const rowsBySource = new Map<string, number>()
   let payloadBytes = 0
   let consumed = 0
-  const headerValues = new HeaderValues()
+  let deadLettered = 0
   const topics = new Map<string, string>()
-  // One INSERT's rows share source and fingerprint: the previous row's schema is looked up again only on change.
+  const full = options.headers === 'full' ? new FullHeaders() : undefined
+  // Lean messages share one headers map per batch: `traceparent` is the same for every message of a transaction.
+  const shared = new Map<Buffer, Buffer>()
+  let lastQuery = ''
+  let lastSource = ''
+  let sourceRows = 0
+  // One INSERT's rows share source and schema: the previous row's schema is looked up again only on change.
   let schema: SourceSchema | undefined
   for (const row of rows) {
-    if (consumed > 0 && payloadBytes + row.payload.length > options.maxBytes) break
-    // Encoding a batch takes tens of milliseconds: let the event loop in now and then, so the previous batch's
-    // commit (whose replies arrive meanwhile) goes on instead of waiting for the whole batch.
-    if (consumed > 0 && consumed % yieldEveryRows === 0) await new Promise(setImmediate)
-    const headers = headerValues.of(row)
-    try {
-      if (schema === undefined || schema.source !== row.source || schema.fingerprint !== row.fingerprint)
-        schema = schemas.cached(row.source, row.fingerprint) ?? (await schemas.get(row.source, row.fingerprint))
-      const values = schema.decode(row.payload)
-      const value = schema.encoder.encode(
-        {
-          source: row.source,
-          op: row.op,
-          schemaVersion: row.schemaVersion,
-          partitionId: row.partitionId,
-          blockNumber: row.blockNumber,
-          blockOffset: row.blockOffset,
-          queryId: row.queryId,
-          ingestTimeMicros: row.ingestMicros,
-        },
-        values,
-      )
-      messages.push({
-        topic: topics.get(row.source) ?? cacheTopic(topics, options.topicTemplate, row.source),
-        key: messageKey(values, schema.keyColumns),
-        value,
-        headers,
-      })
-    } catch (error) {
-      if (error instanceof TailhouseError && error.canRetry) throw error // e.g. a schema migrate has yet to register
-      if (options.onPoisonRow === 'stop' || !isRowProblem(error)) throw new PoisonRowError(row, error)
-      headers.set(headerNames.error, Buffer.from((error as Error).message))
-      messages.push({ topic: options.deadLetterTopic, key: Buffer.from(row.source), value: row.payload, headers })
+    const size = row.value?.length ?? row.payload?.length ?? 0
+    if (consumed > 0 && payloadBytes + size > options.maxBytes) break
+    // Encoding here takes tens of milliseconds per batch: let the event loop in now and then, so the previous
+    // batch's commit (whose replies arrive meanwhile) goes on instead of waiting for the whole batch.
+    if (consumed > 0 && consumed % yieldEveryRows === 0 && row.value === undefined) await new Promise(setImmediate)
+    const headers = full ? full.of(row) : shared
+    const topic = topics.get(row.source) ?? cacheTopic(topics, options.topicTemplate, row.source)
+    if (row.value !== undefined) {
+      messages.push({ topic, key: row.key, value: row.value, partition: row.partition, headers })
+      payloadBytes += row.value.length
+    } else {
+      try {
+        if (schema === undefined || schema.source !== row.source || !sameSchema(schema, row))
+          schema = await schemaOf(schemas, row)
+        const values = schema.decode(row.payload as Buffer)
+        const value = schema.encoder.encode(
+          {
+            source: row.source,
+            op: row.op,
+            schemaVersion: schema.version,
+            partitionId: row.partitionId,
+            blockNumber: row.blockNumber,
+            blockOffset: row.blockOffset,
+            queryId: row.queryId,
+            ingestTimeMicros: row.ingestMicros,
+          },
+          values,
+        )
+        const key = row.key ?? messageKey(values, schema.keys)
+        messages.push({ topic, key, value, partition: row.partition, headers })
+        payloadBytes += value.length
+      } catch (error) {
+        if (error instanceof TailhouseError && error.canRetry) throw error // e.g. a schema migrate has yet to register
+        if (options.onPoisonRow === 'stop' || !isRowProblem(error)) throw new PoisonRowError(row, error)
+        const deadHeaders = new Map(full ? full.of(row) : [])
+        deadHeaders.set(headerNames.cursor, Buffer.from(positionText(row.stream, row)))
+        deadHeaders.set(headerNames.error, Buffer.from((error as Error).message))
+        const payload = row.payload ?? Buffer.alloc(0)
+        messages.push({
+          topic: options.deadLetterTopic,
+          key: Buffer.from(row.source),
+          value: payload,
+          headers: deadHeaders,
+        })
+        payloadBytes += payload.length
+        deadLettered += 1
+      }
     }
-    queryIds.add(row.queryId)
-    payloadBytes += row.payload.length
+    if (row.queryId !== lastQuery) {
+      lastQuery = row.queryId
+      queryIds.add(row.queryId)
+    }
+    if (row.source !== lastSource) {
+      if (sourceRows > 0) rowsBySource.set(lastSource, (rowsBySource.get(lastSource) ?? 0) + sourceRows)
+      lastSource = row.source
+      sourceRows = 0
+    }
+    sourceRows += 1
     consumed += 1
   }
+  if (sourceRows > 0) rowsBySource.set(lastSource, (rowsBySource.get(lastSource) ?? 0) + sourceRows)
   const cursor = cursorAfter(start, rows, consumed)
-  return { messages, rows: consumed, payloadBytes, cursor, queryIds, firstIngestMicros: rows[0]?.ingestMicros }
+  return {
+    messages,
+    rows: consumed,
+    payloadBytes,
+    cursor,
+    queryIds,
+    firstIngestMicros: rows[0]?.ingestMicros,
+    rowsBySource,
+    deadLettered,
+  }
+}
+
+function sameSchema(schema: SourceSchema, row: ChangelogRow): boolean {
+  return row.fingerprint === undefined ? schema.version === row.schemaVersion : schema.fingerprint === row.fingerprint
+}
+
+/** A drifted row decodes by its types' fingerprint; any other by its schema version. */
+function schemaOf(schemas: SourceSchemas, row: ChangelogRow): Promise<SourceSchema> | SourceSchema {
+  if (row.fingerprint === undefined) return schemas.version(row.source, row.schemaVersion)
+  return schemas.cached(row.source, row.fingerprint) ?? schemas.get(row.source, row.fingerprint)
 }
 
 function cacheTopic(topics: Map<string, string>, template: string, source: string): string {
@@ -120,11 +166,12 @@ function isRowProblem(error: unknown): boolean {
 }
 
 /**
- * Headers on every message (design.md §3): where the row came from and where it sits in the changelog. Values
- * that repeat from row to row (one INSERT's rows share source, op, version, query id and ingest time) reuse the
- * previous row's buffers; only the cursor is new per row. Header buffers are never mutated after creation.
+ * The `full` header set (engine.headers: full): where the row came from and where it sits in the changelog, in
+ * addition to what the envelope holds. Values that repeat from row to row (one INSERT's rows share source, op,
+ * version, query id and ingest time) reuse the previous row's buffers; only the cursor is new per row. Header
+ * buffers are never mutated after creation.
  */
-class HeaderValues {
+class FullHeaders {
   #source = ''
   #op = ''
   #schemaVersion = -1
@@ -161,7 +208,7 @@ class HeaderValues {
     headers.set(headerNames.source, this.#sourceBytes)
     headers.set(headerNames.op, this.#opBytes)
     headers.set(headerNames.schemaVersion, this.#schemaVersionBytes)
-    headers.set(headerNames.cursor, Buffer.from(`${row.partitionId}:${row.blockNumber}:${row.blockOffset}`))
+    headers.set(headerNames.cursor, Buffer.from(positionText(row.stream, row)))
     headers.set(headerNames.queryId, this.#queryIdBytes)
     headers.set(headerNames.ingestTime, this.#ingestBytes)
     return headers

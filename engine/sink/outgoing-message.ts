@@ -6,10 +6,12 @@ export interface OutgoingMessage {
   topic: string
   key: Buffer | undefined
   value: Buffer
+  /** The partition (ClickHouse computed it from the key, as Java's default partitioner does); absent: the client's. */
+  partition?: number | undefined
   headers: Map<Buffer, Buffer>
 }
 
-/** Every header name tailhouse writes (design.md §3), as the bytes sent on the wire. */
+/** Every header name tailhouse writes (ARCHITECTURE.md, "Messages"), as the bytes sent on the wire. */
 export const headerNames = {
   source: Buffer.from('tailhouse.source'),
   op: Buffer.from('tailhouse.op'),

@@ -1,9 +1,13 @@
 import { compatibilityPartitioner, Producer } from '@platformatic/kafka'
+import { shortIdentity } from '../capture/identity.js'
 import type { KafkaConfig } from '../config/config.js'
 import { ConfigError } from '../errors.js'
 import { checkpointMessage } from '../kafka/checkpoint.js'
-import { useFastRecordBatches } from '../kafka/fast-produce.js'
+import { useClientAddPartitionsToTxn } from '../kafka/client-add-partitions.js'
+import type { KafkaClientOptions } from '../kafka/connection.js'
+import { clientVersion, useFastRecordBatches } from '../kafka/fast-produce.js'
 import { isConcurrentTransactions } from '../kafka/kafka-errors.js'
+import { translateKafkaFailure } from '../kafka/security-errors.js'
 import type { Logger } from '../log.js'
 import type { Cursor } from '../source/cursor.js'
 import type { OutgoingMessage } from './outgoing-message.js'
@@ -32,10 +36,13 @@ export interface Publisher {
 export interface PublisherOptions {
   logger: Logger
   kafka: KafkaConfig
-  bootstrapBrokers: string[]
+  /** Brokers, client id, SASL and TLS: kafkaClientOptions(kafka) (engine/kafka/connection.ts). */
+  connection: KafkaClientOptions
   engineId: string
-  /** db.changelog, recorded in checkpoints. */
+  /** The capture database, recorded in checkpoints. */
   changelog: string
+  /** The identity of its changelogs (capture/identity.ts): part of the checkpoint key and the transactional id. */
+  changelogId: string
 }
 
 /** Java's partitioner: murmur2 & 0x7fffffff, so Java, librdkafka and Python clients agree on a key's partition. */
@@ -61,9 +68,21 @@ export function producerRetryDelay(
   return Math.min(1000, 100 * 2 ** (attempt - 1))
 }
 
-export function transactionalId(engineId: string): string {
-  return `tailhouse-${engineId}`
+/**
+ * `tailhouse-<engine id>-<first 8 hex of the changelog identity>`: stable for one engine over one set of changelogs
+ * (a restarted or second instance fences the previous one), and different for another project on the same Kafka
+ * even with the same engine id.
+ */
+export function transactionalId(engineId: string, changelogId: string): string {
+  return `${transactionalIdPrefix(engineId)}${shortIdentity(changelogId)}`
 }
+
+/** What every transactional id of an engine id starts with (a PREFIXED ACL grants them all). */
+export function transactionalIdPrefix(engineId: string): string {
+  return `tailhouse-${engineId}-`
+}
+
+let warnedSlowPath = false
 
 export function createPublisher(options: PublisherOptions): Publisher {
   const { kafka } = options
@@ -74,8 +93,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
   // Headers go as a Map of Buffers to Buffers, which the client's default serializers pass through. (A record of
   // string names makes send() hang in @platformatic/kafka 1.35: its default serializer expects Buffer names.)
   const producer = new Producer<Buffer, Buffer, Buffer, Buffer>({
-    clientId: kafka.clientId,
-    bootstrapBrokers: options.bootstrapBrokers,
+    ...options.connection,
     idempotent: true,
     acks: -1,
     retries: producerRetries,
@@ -86,11 +104,21 @@ export function createPublisher(options: PublisherOptions): Publisher {
     // producerId/epoch -1 ask InitProducerId for "a new epoch for this transactional id". The client's default
     // (0, 0) claims to be producer 0 resuming, which the broker refuses with PRODUCER_FENCED (KIP-360) whenever
     // the id already has state, i.e. on every restart.
-    ...(exactlyOnce ? { transactionalId: transactionalId(options.engineId), producerId: -1n, producerEpoch: -1 } : {}),
+    ...(exactlyOnce
+      ? { transactionalId: transactionalId(options.engineId, options.changelogId), producerId: -1n, producerEpoch: -1 }
+      : {}),
   })
   // Same bytes on the wire, a fifth of the client's CPU per record (engine/kafka/record-batch.ts).
-  useFastRecordBatches(producer)
-  return {
+  if (!useFastRecordBatches(producer) && !warnedSlowPath) {
+    warnedSlowPath = true
+    options.logger.log(
+      'info',
+      `@platformatic/kafka ${clientVersion()} is not a version tailhouse's fast produce path was tested with; using the client's own record batches`,
+    )
+  }
+  // Transactions authorized by WRITE on the transactional id, not CLUSTER_ACTION (client-add-partitions.ts).
+  useClientAddPartitionsToTxn(producer)
+  const publisher: Publisher = {
     async init() {
       if (!exactlyOnce) return
       // beginTransaction runs InitProducerId; cancel() only forgets the (empty) transaction locally.
@@ -109,6 +137,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
         const marker = checkpointMessage(kafka.checkpointTopic, {
           engineId: options.engineId,
           changelog: options.changelog,
+          changelogId: options.changelogId,
           cursor: checkpoint.cursor,
           rowsTotal: checkpoint.rowsTotal.toString(),
           committedAt: new Date().toISOString(),
@@ -125,6 +154,20 @@ export function createPublisher(options: PublisherOptions): Publisher {
     async close() {
       await producer.close()
     },
+  }
+  // A denied ACL or a refused login becomes an error naming what to grant or fix (security-errors.ts).
+  const denied = (topics: string[]) => (error: unknown) => {
+    throw translateKafkaFailure(error, {
+      connection: options.connection,
+      topics: { operation: 'WRITE', names: exactlyOnce ? [...topics, kafka.checkpointTopic] : topics },
+      ...(exactlyOnce ? { transactionalId: transactionalId(options.engineId, options.changelogId) } : {}),
+    })
+  }
+  return {
+    init: () => publisher.init().catch(denied([])),
+    publish: (messages, checkpoint) =>
+      publisher.publish(messages, checkpoint).catch(denied([...new Set(messages.map((m) => m.topic))])),
+    close: () => publisher.close(),
   }
 }
 

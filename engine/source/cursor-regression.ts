@@ -3,7 +3,7 @@ import { TailhouseError } from '../errors.js'
 import type { Position } from './cursor.js'
 
 /**
- * Block numbers going backwards (design.md §2). A plain MergeTree restarts its block counter from the highest
+ * Block numbers going backwards (ARCHITECTURE.md, "Tailing"). A plain MergeTree restarts its block counter from the highest
  * block left on disk, so once the parts holding the highest numbers are dropped, a restart hands those numbers out
  * again (checked: blocks 5 and 6 dropped with their partition, restart, the next insert got block 5 again). A
  * ReplicatedMergeTree does the same when its Keeper state starts over. New rows can then carry numbers at or below

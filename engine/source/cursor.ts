@@ -1,7 +1,8 @@
 /**
- * Where the engine is in the changelog: per partition, the last row read, as (block number, block offset).
- * Block numbers are per partition in ReplicatedMergeTree and table-wide in plain MergeTree; this shape covers
- * both. It is an open record so that stores persist it without knowing its meaning.
+ * Where the engine is: per stream — a partition of one source's changelog table, keyed `<db.table>/<partition id>`
+ * (see {@link cursorKey}) — the last row read, as (block number, block offset). Block numbers are per partition in
+ * ReplicatedMergeTree and table-wide in plain MergeTree; this shape covers both. It is an open record so that
+ * stores persist it without knowing its meaning.
  */
 export type Cursor = Map<string, Position>
 
@@ -27,16 +28,32 @@ export function cursorFromJson(json: CursorJson): Cursor {
   )
 }
 
-/** `start` moved past the first `count` rows (in cursor order): per partition, the last of them. */
+/** The cursor key of a source's changelog partition: `shop.orders/all`. */
+export function cursorKey(source: string, partitionId: string): string {
+  return `${source}/${partitionId}`
+}
+
+/** The source and partition of a cursor key (source names never contain `/`: config validates them). */
+export function splitCursorKey(key: string): { source: string; partitionId: string } {
+  const slash = key.indexOf('/')
+  return { source: key.slice(0, slash), partitionId: key.slice(slash + 1) }
+}
+
+/** A position in the one notation of logs, headers and metrics: `shop.orders/all:12:3` (block 12, offset 3). */
+export function positionText(stream: string, position: Position): string {
+  return `${stream}:${position.blockNumber}:${position.blockOffset}`
+}
+
+/** `start` moved past the first `count` rows (in cursor order): per stream, the last of them. */
 export function cursorAfter(
   start: Cursor,
-  rows: ReadonlyArray<Position & { partitionId: string }>,
+  rows: ReadonlyArray<Position & { stream: string }>,
   count = rows.length,
 ): Cursor {
   const last = new Map<string, Position>()
   for (let i = 0; i < count; i++) {
-    const row = rows[i] as Position & { partitionId: string }
-    last.set(row.partitionId, row)
+    const row = rows[i] as Position & { stream: string }
+    last.set(row.stream, row)
   }
   const cursor: Cursor = new Map(start)
   for (const [partition, row] of last)
@@ -52,7 +69,7 @@ export function describeCursor(cursor: Cursor): string {
   if (cursor.size === 0) return 'the beginning'
   return [...cursor]
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([p, { blockNumber, blockOffset }]) => `${p}:${blockNumber}/${blockOffset}`)
+    .map(([stream, position]) => positionText(stream, position))
     .join(', ')
 }
 

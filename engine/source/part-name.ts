@@ -16,7 +16,7 @@
  * - Block numbers are Int64 (bigint here: they come from a 64-bit counter and Keeper sequence numbers); level and
  *   mutation are UInt32 in the parser. The mutation suffix is omitted when it is 0.
  * - Patch parts of lightweight UPDATE (ClickHouse 25.x+) live in a partition whose id starts with `patch-`. The
- *   changelog is never updated (design.md §1), so such partitions are reported by {@link isPatchPartition} and
+ *   changelog is never updated (ARCHITECTURE.md, "Capture"), so such partitions are reported by {@link isPatchPartition} and
  *   left out of every watermark.
  * - Only the custom-partitioning name format (format_version 1, every table created with `PARTITION BY`
  *   syntax) is handled; the legacy `YYYYMMDD_YYYYMMDD_min_max_level` names of pre-2017 tables are not.

@@ -12,7 +12,7 @@ import { type BlockMap, blocksRead, replicatedWatermark } from './watermark.js'
 /**
  * The safe watermark of a ReplicatedMergeTree changelog, read fresh before every poll: per partition, the highest
  * block below which every block is read, visible, or provably never coming (watermark.ts). Plain MergeTree needs
- * none (every snapshot is prefix-closed), so `forChangelog` returns undefined for it.
+ * none (every snapshot is prefix-closed), so `forTable` returns undefined for it.
  */
 export class ReplicatedWatermarkSource {
   readonly #run: QueryRunner
@@ -23,20 +23,21 @@ export class ReplicatedWatermarkSource {
     this.#target = target
   }
 
-  static async forChangelog(
+  static async forTable(
     client: ClickHouseClient,
     database: string,
+    table: string,
   ): Promise<ReplicatedWatermarkSource | undefined> {
     const run: QueryRunner = async (request) => (await client.query({ ...request, format: 'JSONEachRow' })).json()
-    const [table] = (await run({
-      query: "SELECT engine FROM system.tables WHERE database = {database:String} AND name = 'changelog'",
-      query_params: { database },
+    const [found] = (await run({
+      query: 'SELECT engine FROM system.tables WHERE database = {database:String} AND name = {table:String}',
+      query_params: { database, table },
     })) as Array<{ engine: string }>
-    if (!table?.engine.startsWith('Replicated')) return undefined
-    const status = replicaStatusFromRows(await run(replicaStatusQuery(database, 'changelog')), `${database}.changelog`)
+    if (!found?.engine.startsWith('Replicated')) return undefined
+    const status = replicaStatusFromRows(await run(replicaStatusQuery(database, table)), `${database}.${table}`)
     return new ReplicatedWatermarkSource(run, {
       database,
-      table: 'changelog',
+      table,
       zookeeperName: status.zookeeperName,
       zookeeperPath: status.zookeeperPath,
     })

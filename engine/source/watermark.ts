@@ -4,7 +4,7 @@ import { isPatchPartition, type PartName, tryParsePartName } from './part-name.j
 
 /**
  * The safe watermark of a changelog partition: the highest block number N such that every block ≤ N is already
- * read, visible, or provably never coming (design.md §2). The tail query reads `_block_number <= N` and nothing
+ * read, visible, or provably never coming (ARCHITECTURE.md, "Tailing"). The tail query reads `_block_number <= N` and nothing
  * beyond, so a block that becomes visible late is never skipped. Everything here is pure: the caller reads the
  * system tables (replicated-state.ts) and calls these functions every poll.
  */

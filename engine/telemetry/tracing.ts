@@ -9,6 +9,7 @@ import {
   ParentBasedSampler,
   TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace-base'
+import { redact } from '../redact.js'
 
 export interface TracingOptions {
   enabled: boolean
@@ -84,9 +85,17 @@ export function traceparentOf(span: Span): string | undefined {
   return carrier.traceparent
 }
 
-/** Ends a span with an error status and the exception recorded. */
+/** Ends a span with an error status and the exception recorded, registered secrets redacted (redact.ts). */
 export function failSpan(span: Span, error: unknown): void {
-  span.recordException(error instanceof Error ? error : new Error(String(error)))
-  span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) })
+  const failure = error instanceof Error ? error : new Error(String(error))
+  const message = redact(failure.message)
+  const code = (failure as { code?: unknown }).code
+  span.recordException({
+    name: failure.name,
+    message,
+    ...(failure.stack === undefined ? {} : { stack: redact(failure.stack) }),
+    ...(typeof code === 'string' ? { code } : {}),
+  })
+  span.setStatus({ code: SpanStatusCode.ERROR, message })
   span.end()
 }

@@ -27,10 +27,19 @@ describe('capture lifecycle', () => {
     const printed: string[] = []
     const result = await f.migrate({ dryRun: true, onStatement: (sql) => printed.push(sql) })
     expect(result.sources[0]).toMatchObject({ action: 'captured', version: 1 })
+    const changelog = `\`${f.database}\`.\`changelog_${f.sourceDb}__t\``
+    const table = printed.find((s) => s.startsWith(`CREATE TABLE IF NOT EXISTS ${changelog}`))
+    expect(table).toContain('`id` UInt64')
+    expect(table).toContain('`name` String')
+    expect(table).toContain('enable_block_number_column = 1, enable_block_offset_column = 1')
+    expect(table).toContain('non_replicated_deduplication_window = 1000')
+    expect(table).not.toContain('PARTITION BY') // deduplication works per partition: a retry may come any time
     const view = printed.find((s) => s.startsWith('CREATE MATERIALIZED VIEW'))
-    expect(view).toContain(`TO \`${f.database}\`.\`changelog\``)
-    expect(view).toContain("formatRow('RowBinary', `id`, `name`) AS payload")
-    expect(view).toContain('cityHash64(toTypeName(`id`), toTypeName(`name`)) AS schema_fingerprint')
+    expect(view).toContain(`TO ${changelog}`)
+    const fingerprint = 'cityHash64(toTypeName(__source.`id`), toTypeName(__source.`name`))'
+    expect(view).toContain(`if(${fingerprint} = `)
+    expect(view).toContain("CAST(__source.`id`, 'UInt64'), defaultValueOfTypeName('UInt64')) AS `id`")
+    expect(view).toContain("formatRow('RowBinary', __source.`id`, __source.`name`))) AS __drift")
     expect(printed.some((s) => s.startsWith(`INSERT INTO \`${f.database}\`.sources`))).toBe(true)
     expect(await views(f.client, f.database)).toEqual([])
     expect(readdirSync(f.schemasDir)).toEqual([])

@@ -1,5 +1,6 @@
 import { join } from 'node:path'
 import { describe, expect, inject, it, onTestFinished } from 'vitest'
+import { changelogTableName, metaColumns } from '../../engine/capture/changelog-table.js'
 import { serveEmbeddedClickHouse } from '../../engine/embedded/query-endpoint.js'
 import { startEngine } from '../../engine/start-engine.js'
 import { rows } from '../helpers/clickhouse.js'
@@ -31,7 +32,11 @@ async function tracedRun() {
   const engine = await startEngine({ config: f.config, client: f.client, logger: testLogger() })
   await waitFor('3 rows published', () => engine.status().rowsPublished === 3n)
   await engine.stop() // flushes the spans
-  const [insert] = await rows<{ query_id: string }>(f.client, `SELECT DISTINCT query_id FROM ${f.database}.changelog`)
+  const changelog = changelogTableName({ database: f.sourceDb, table: 'orders' })
+  const [insert] = await rows<{ query_id: string }>(
+    f.client,
+    `SELECT DISTINCT ${metaColumns.queryId} AS query_id FROM ${f.database}.${changelog}`,
+  )
   const shared = await serveEmbeddedClickHouse({ client: f.client, dataDir, serving: 'the trace test' })
   onTestFinished(() => shared.close())
   const [message] = await readTopic(kafkaBootstrap, f.topic('orders'))
@@ -95,7 +100,9 @@ describe('tailhouse trace', () => {
     expect(out).toMatch(
       span('tailhouse\\.batch  tailhouse\\.engine_id=\\S+  tailhouse\\.payload_bytes=\\d+  tailhouse\\.rows=3'),
     )
-    expect(out).toMatch(span('├─ tailhouse\\.poll  db\\.collection\\.name=changelog'))
+    expect(out).toMatch(
+      span(`├─ tailhouse\\.poll  db\\.collection\\.name=${run.f.sourceDb}\\.orders  db\\.namespace=${run.f.database}`),
+    )
     expect(out).toMatch(span('├─ tailhouse\\.encode'))
     expect(out).toMatch(
       span(`├─ publish  .*messaging\\.destination\\.name=${run.f.topic('orders')}.*  <- this message's traceparent$`),

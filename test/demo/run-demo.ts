@@ -163,8 +163,7 @@ try {
   // Verification: read the topic to its end, read_committed; every order exactly once, per customer in order.
   const Row = loadRowType(config.protobuf.schemasDir, 'shop/orders/v1.proto')
   const records = await readToEnd({
-    bootstrapBrokers: [stack.endpoints.kafkaBootstrap],
-    clientId: 'tailhouse-demo',
+    connection: { bootstrapBrokers: [stack.endpoints.kafkaBootstrap], clientId: 'tailhouse-demo' },
     topic,
     isolation: 'committed',
   })

@@ -70,13 +70,10 @@ describe('engine: changelog to Kafka', () => {
       note: Buffer.from('n42').toString('base64'),
     })
     expect(sample?.env).toMatchObject({ source: table, op: 1, schema_version: 1 })
-    expect(sample?.m.headers).toMatchObject({
-      'tailhouse.source': table,
-      'tailhouse.op': 'insert',
-      'tailhouse.schema_version': '1',
-    })
-    expect(sample?.m.headers['tailhouse.cursor']).toMatch(/^\d+:\d+:\d+$/)
-    expect(sample?.m.headers['tailhouse.query_id']).toMatch(/^[0-9a-f-]{36}$/)
+    expect(sample?.env.cursor).toMatchObject({ partition_id: 'all' })
+    expect(sample?.env.query_id).toMatch(/^[0-9a-f-]{36}$/)
+    // Lean messages: what the envelope holds is not sent again as headers; traceparent only when traced.
+    expect(Object.keys(sample?.m.headers ?? {}).filter((name) => name !== 'traceparent')).toEqual([])
     // The checkpoint topic holds the end cursor, committed with the rows.
     const checkpoints = await readTopic(f.kafkaBootstrap, f.config.kafka.checkpointTopic)
     const last = JSON.parse(checkpoints.at(-1)?.value.toString() ?? '{}')
@@ -114,7 +111,7 @@ describe('engine: changelog to Kafka', () => {
     expect(exit.reason).toBe('failed')
     expect(exit.error?.message).toMatch(
       new RegExp(
-        `changelog row \\d+/\\d+/\\d+ of ${f.sourceDb}\\.t \\(schema version 1\\) cannot be published: .*engine.onPoisonRow: dead-letter`,
+        `changelog row ${f.sourceDb}\\.t/all:\\d+:\\d+ of ${f.sourceDb}\\.t \\(schema version 1\\) cannot be published: .*engine.onPoisonRow: dead-letter`,
       ),
     )
     expect(await readTopic(f.kafkaBootstrap, f.topic('t'))).toHaveLength(0)
@@ -137,7 +134,8 @@ describe('engine: changelog to Kafka', () => {
     expect(dead).toHaveLength(1)
     expect(dead[0]?.value.toString('hex')).toBe('ff')
     expect(dead[0]?.headers['tailhouse.error']).toMatch(/cannot decode column "id"/)
-    expect(dead[0]?.headers['tailhouse.source']).toBe(`${f.sourceDb}.t`)
+    expect(dead[0]?.headers['tailhouse.cursor']).toMatch(new RegExp(`^${f.sourceDb}\\.t/all:\\d+:0$`))
+    expect(dead[0]?.key).toBe(`${f.sourceDb}.t`)
   })
   it("stops, naming the partition, when the changelog's newest blocks vanish under its cursor", async () => {
     const f = await engineFixture((db) => [{ table: `${db}.t`, exclude: [] }])
@@ -150,12 +148,14 @@ describe('engine: changelog to Kafka', () => {
     // The newest part goes: its block numbers would be issued again after a restart, below the cursor.
     const [newest] = await (
       await f.client.query({
-        query: `SELECT name FROM system.parts WHERE database = '${f.database}' AND table = 'changelog' AND active
-                ORDER BY max_block_number DESC LIMIT 1`,
+        query: `SELECT name FROM system.parts WHERE database = '${f.database}' AND table = 'changelog_${f.sourceDb}__t'
+                AND active ORDER BY max_block_number DESC LIMIT 1`,
         format: 'JSONEachRow',
       })
     ).json<{ name: string }>()
-    await f.client.command({ query: `ALTER TABLE ${f.database}.changelog DROP PART '${newest?.name}'` })
+    await f.client.command({
+      query: `ALTER TABLE ${f.database}.changelog_${f.sourceDb}__t DROP PART '${newest?.name}'`,
+    })
     const exit = await Promise.race([engine.done, new Promise((r) => setTimeout(() => r('still running'), 20_000))])
     expect(exit).toMatchObject({ reason: 'failed' })
     expect((exit as { error: Error }).error.message).toMatch(/--reset-partition/)
@@ -179,7 +179,11 @@ describe('engine: changelog to Kafka', () => {
   })
 
   it('at-least-once: publishes without transactions, SQLite holds the cursor, a restart resumes after it', async () => {
-    const f = await engineFixture((db) => [{ table: `${db}.t`, exclude: [] }], {}, { delivery: 'at-least-once' })
+    const f = await engineFixture(
+      (db) => [{ table: `${db}.t`, exclude: [] }],
+      { headers: 'full' },
+      { delivery: 'at-least-once' },
+    )
     await f.client.command({ query: `CREATE TABLE ${f.sourceDb}.t (id UInt64) ENGINE = MergeTree ORDER BY id` })
     await f.migrate()
     await f.client.command({ query: `INSERT INTO ${f.sourceDb}.t SELECT number FROM numbers(50)` })
@@ -192,15 +196,28 @@ describe('engine: changelog to Kafka', () => {
     await second.stop()
     const messages = await readTopic(f.kafkaBootstrap, f.topic('t'))
     expect(messages).toHaveLength(75)
-    expect(new Set(messages.map((m) => m.headers['tailhouse.cursor'])).size).toBe(75) // the dedup key for consumers
+    // engine.headers: full repeats the envelope's cursor (the dedup key) and the rest as headers.
+    expect(new Set(messages.map((m) => m.headers['tailhouse.cursor'])).size).toBe(75)
+    expect(messages[0]?.headers).toMatchObject({
+      'tailhouse.source': `${f.sourceDb}.t`,
+      'tailhouse.op': 'insert',
+      'tailhouse.schema_version': '1',
+      'tailhouse.cursor': expect.stringMatching(new RegExp(`^${f.sourceDb}\\.t/all:\\d+:\\d+$`)),
+      'tailhouse.query_id': expect.stringMatching(/^[0-9a-f-]{36}$/),
+      'tailhouse.ingest_time_us': expect.stringMatching(/^\d{16}$/),
+    })
     expect(await readTopic(f.kafkaBootstrap, f.config.kafka.checkpointTopic)).toHaveLength(0)
   })
 })
 
-/** Writes a changelog row whose payload is one byte: a real fingerprint, an impossible row. */
+/**
+ * Writes a changelog row the engine decodes itself (as for a row captured while its source's types drifted) whose
+ * payload is one byte: a real fingerprint, an impossible row.
+ */
 async function corruptRow(f: Awaited<ReturnType<typeof engineFixture>>): Promise<void> {
   await f.client.command({
-    query: `INSERT INTO ${f.database}.changelog (source, op, schema_version, schema_fingerprint, query_id, dedup_token, payload)
-            SELECT source, 'insert', 1, schema_fingerprint, 'corrupt', '', unhex('ff') FROM ${f.database}.sources FINAL LIMIT 1`,
+    query: `INSERT INTO ${f.database}.changelog_${f.sourceDb}__t (__schema_version, __query_id, __op, __drift)
+            SELECT 1, 'corrupt', 'insert', concat(toFixedString(reinterpretAsString(schema_fingerprint), 8), unhex('ff'))
+            FROM ${f.database}.sources FINAL LIMIT 1`,
   })
 }

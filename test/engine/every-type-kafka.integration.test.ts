@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { startEngine } from '../../engine/start-engine.js'
-import { columns, createEveryTypeTable, expected, insertEveryTypeRows } from '../fixtures/every-type-proto.js'
+import {
+  columns,
+  createEveryTypeTable,
+  expected,
+  insertEveryTypeRows,
+  withDefaultMessages,
+} from '../fixtures/every-type-proto.js'
 import { rows } from '../helpers/clickhouse.js'
 import { engineFixture, protoTypes, readTopic, testLogger, waitFor } from '../helpers/engine.js'
 
@@ -9,11 +15,13 @@ import { engineFixture, protoTypes, readTopic, testLogger, waitFor } from '../he
  * rows and expected proto values from test/fixtures/every-type-proto.ts, shared with the encoder's test), captured
  * by `migrate`, rows INSERTed, published by the engine to Kafka, then read back read_committed and decoded as a
  * consumer in another language would: with the `.proto` files `migrate` wrote to disk, by a fresh protobufjs root.
+ * ClickHouse encodes these values in the read query (clickhouse-protobuf.ts); a proto3 consumer reads a left-out
+ * singular message (a Timestamp of 1970-01-01) as its default, as withDefaultMessages does here.
  */
 
 describe('engine: every type to Kafka', () => {
   it('every ClickHouse type of the mapping round-trips through Kafka, decoded with protobufjs from the .proto files', async () => {
-    const f = await engineFixture((db) => [{ table: `${db}.every`, exclude: [] }])
+    const f = await engineFixture((db) => [{ table: `${db}.every`, exclude: [] }], { headers: 'full' })
     const table = `${f.sourceDb}.every`
     await createEveryTypeTable(f.client, table)
     const result = await f.migrate()
@@ -28,9 +36,9 @@ describe('engine: every type to Kafka', () => {
     // The changelog's cursor, ingest time and query id of each row, to check the envelopes and headers against.
     const changelog = await rows<{ cursor: string; micros: string; query_id: string }>(
       f.client,
-      `SELECT concat(_partition_id, ':', toString(_block_number), ':', toString(_block_offset)) AS cursor,
-              toString(toUnixTimestamp64Micro(ingest_ts)) AS micros, query_id
-       FROM ${f.database}.changelog`,
+      `SELECT concat('${table}/', _partition_id, ':', toString(_block_number), ':', toString(_block_offset)) AS cursor,
+              toString(toUnixTimestamp64Micro(__ingest)) AS micros, __query_id AS query_id
+       FROM ${f.database}.changelog_${f.sourceDb}__every`,
     )
     const byCursor = new Map(changelog.map((r) => [r.cursor, r]))
     expect(changelog).toHaveLength(inserted)
@@ -48,14 +56,15 @@ describe('engine: every type to Kafka', () => {
         'tailhouse.op': 'insert',
         'tailhouse.schema_version': '1',
       })
-      expect(headers['tailhouse.cursor']).toMatch(/^\w+:\d+:\d+$/)
+      expect(headers['tailhouse.cursor']).toMatch(/^[\w.]+\/\w+:\d+:\d+$/)
       const captured = byCursor.get(headers['tailhouse.cursor'] ?? '')
       if (!captured) throw new Error(`header tailhouse.cursor ${headers['tailhouse.cursor']} is no changelog row`)
       expect(headers['tailhouse.query_id']).toBe(captured.query_id)
       expect(captured.query_id).not.toBe('')
 
       const envelope = Envelope.toObject(Envelope.decode(message.value), { longs: String, enums: String })
-      const [partitionId, blockNumber, blockOffset] = (headers['tailhouse.cursor'] ?? '').split(':')
+      const [stream, blockNumber, blockOffset] = (headers['tailhouse.cursor'] ?? '').split(':')
+      const partitionId = stream?.split('/')[1]
       const micros = BigInt(captured.micros)
       expect(envelope).toEqual({
         source: table,
@@ -71,13 +80,8 @@ describe('engine: every type to Kafka', () => {
         row: expect.any(Uint8Array),
       })
 
-      const row = Row.toObject(Row.decode(envelope.row as Uint8Array), {
-        longs: String,
-        enums: Number,
-        defaults: true,
-        arrays: true,
-        objects: true,
-      })
+      const options = { longs: String, enums: Number, defaults: true, arrays: true, objects: true }
+      const row = withDefaultMessages(Row, Row.toObject(Row.decode(envelope.row as Uint8Array), options), options)
       const id = row.id as number
       seen.push(id)
       expect(Object.keys(row).sort(), `row ${id}: fields`).toEqual(Object.keys({ id, ...expected[id] }).sort())

@@ -13,7 +13,9 @@ import {
 import { createRowDecoder } from '../../engine/encoding/rowbinary-decoder.js'
 import { type MigrateOptions, migrate } from '../../engine/migrate.js'
 import { toCapturedColumn } from '../../engine/schema/parse-clickhouse-type.js'
-import { rows, testClickHouse, testDatabase } from './clickhouse.js'
+import { changelogQuery } from '../../engine/source/changelog-query.js'
+import { parseRowBinaryRows } from '../../engine/source/changelog-wire.js'
+import { testClickHouse, testDatabase } from './clickhouse.js'
 import { uniqueName } from './names.js'
 
 export interface CapturedRow {
@@ -23,6 +25,7 @@ export interface CapturedRow {
   blockNumber: number
   blockOffset: number
   queryId: string
+  ingestMicros: bigint
   row: Record<string, unknown>
 }
 
@@ -66,40 +69,56 @@ export async function captureFixture(
   }
 }
 
-/** Every changelog row in cursor order, its payload decoded with the registered version its fingerprint names. */
+/**
+ * Every changelog row, per source (in registry order) in cursor order, read with the engine's own rowbinary query
+ * (changelog-query.ts) and decoded with the registered version it names (or, for a drifted row, whose fingerprint
+ * it carries).
+ */
 export async function readChangelog(client: ClickHouseClient, database: string): Promise<CapturedRow[]> {
   const registry = await readRegistry(client, database)
-  const decoders = new Map<string, (payload: Uint8Array) => Record<string, unknown>>()
-  for (const v of registry) {
-    const columns = v.columns.map((c) => ({ name: c.name, type: toCapturedColumn(v.source, c.name, c.type).type }))
-    decoders.set(`${v.source}/${v.fingerprint}`, createRowDecoder(columns))
-  }
-  const changelog = await rows<{
-    source: string
-    op: string
-    schema_version: number
-    fingerprint: string
-    bn: string
-    bo: string
-    query_id: string
-    payload: string
-  }>(
-    client,
-    `SELECT source, op, schema_version, toString(schema_fingerprint) AS fingerprint, _block_number AS bn,
-            _block_offset AS bo, query_id, hex(payload) AS payload
-     FROM ${database}.changelog ORDER BY _partition_id, _block_number, _block_offset`,
-  )
-  return changelog.map((r) => {
-    const decode = decoders.get(`${r.source}/${r.fingerprint}`)
-    if (!decode) throw new Error(`no registered version of ${r.source} has fingerprint ${r.fingerprint}`)
-    return {
-      source: r.source,
-      op: r.op,
-      schemaVersion: Number(r.schema_version),
-      blockNumber: Number(r.bn),
-      blockOffset: Number(r.bo),
-      queryId: r.query_id,
-      row: decode(Buffer.from(r.payload, 'hex')),
+  const out: CapturedRow[] = []
+  for (const source of [...new Set(registry.map((v) => v.source))]) {
+    const versions = registry.filter((v) => v.source === source)
+    const decoders = new Map<string, { version: number; decode: (payload: Uint8Array) => Record<string, unknown> }>()
+    const columns = (v: (typeof versions)[number]) =>
+      v.columns.map((c) => ({ ...toCapturedColumn(v.source, c.name, c.type), column: c.column }))
+    for (const v of versions) {
+      const decoder = { version: v.version, decode: createRowDecoder(columns(v)) }
+      decoders.set(`v${v.version}`, decoder)
+      decoders.set(`f${v.fingerprint}`, decoder)
     }
-  })
+    const query = changelogQuery({
+      database,
+      source,
+      versions: versions.map((v) => ({
+        version: v.version,
+        columns: columns(v),
+        fieldNumbers: v.fieldNumbers,
+        keyColumns: [],
+      })),
+      encoding: 'rowbinary',
+      protobuf: { timestamps: 'timestamp', enums: 'enum' },
+    })
+    const result = await client.exec({
+      query: query.sql.replace('{watermark}', ''),
+      query_params: { p: [], b: [], o: [], limit: 4_000_000_000 },
+    })
+    const chunks: Buffer[] = []
+    for await (const chunk of result.stream) chunks.push(chunk as Buffer)
+    for (const r of parseRowBinaryRows(Buffer.concat(chunks), source, false)) {
+      const decoder = decoders.get(r.fingerprint === undefined ? `v${r.schemaVersion}` : `f${r.fingerprint}`)
+      if (!decoder) throw new Error(`no registered version of ${source} for row ${r.blockNumber}/${r.blockOffset}`)
+      out.push({
+        source,
+        op: r.op,
+        schemaVersion: decoder.version,
+        blockNumber: Number(r.blockNumber),
+        blockOffset: Number(r.blockOffset),
+        queryId: r.queryId,
+        ingestMicros: r.ingestMicros,
+        row: decoder.decode(r.payload as Buffer),
+      })
+    }
+  }
+  return out
 }

@@ -53,7 +53,11 @@ export async function readTopic(
   topic: string,
   isolation: 'committed' | 'uncommitted' = 'committed',
 ): Promise<ConsumedMessage[]> {
-  const records = await readToEnd({ bootstrapBrokers: [bootstrap], clientId: 'tailhouse-test', topic, isolation })
+  const records = await readToEnd({
+    connection: { bootstrapBrokers: [bootstrap], clientId: 'tailhouse-test' },
+    topic,
+    isolation,
+  })
   return records.map((r) => ({
     partition: r.partition,
     offset: r.offset,

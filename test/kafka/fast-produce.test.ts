@@ -1,6 +1,11 @@
 import { kGetApi, Producer, produceV9, produceV11 } from '@platformatic/kafka'
 import { describe, expect, it } from 'vitest'
-import { createProduceRequest, useFastRecordBatches } from '../../engine/kafka/fast-produce.js'
+import {
+  clientVersion,
+  createProduceRequest,
+  fastPathSupported,
+  useFastRecordBatches,
+} from '../../engine/kafka/fast-produce.js'
 import type { ProduceMessage } from '../../engine/kafka/record-batch.js'
 
 function topicData(): ProduceMessage[] {
@@ -61,5 +66,20 @@ describe('createProduceRequest', () => {
     expect(theirs).toBe(produceV11.api)
     expect(await get(producer, 'Metadata')).toBe(await get(other, 'Metadata'))
     await Promise.all([producer.close(), other.close()])
+  })
+
+  it('is used only with the client versions it was tested with, which package.json pins', async () => {
+    expect(fastPathSupported(clientVersion())).toBe(true)
+    for (const version of ['1.35.0', '1.35.9']) expect(fastPathSupported(version)).toBe(true)
+    for (const version of ['1.34.9', '1.36.0', '2.0.0', '0.35.0']) expect(fastPathSupported(version)).toBe(false)
+    const manifest = (await import('../../package.json', { with: { type: 'json' } })).default
+    expect(manifest.dependencies['@platformatic/kafka']).toBe('~1.35.0')
+
+    // Outside the range, the client keeps its own Produce path.
+    const producer = new Producer({ clientId: 'x', bootstrapBrokers: ['127.0.0.1:1'] })
+    const before = (producer as unknown as Record<symbol, unknown>)[kGetApi]
+    expect(useFastRecordBatches(producer, '1.36.0')).toBe(false)
+    expect((producer as unknown as Record<symbol, unknown>)[kGetApi]).toBe(before)
+    await producer.close()
   })
 })

@@ -23,35 +23,36 @@ describe('engine migrations', () => {
       client,
       database,
       cluster: undefined,
-      retentionDays: 7,
-      dedupWindow: 100,
       migrationsDir: copyOfMigrations(),
       dryRun: false,
     }
 
     const first = await migrateEngine(options)
     expect(first).toEqual([
-      { name: '0001_changelog.sql', status: 'applied' },
-      { name: '0002_sources.sql', status: 'applied' },
+      { name: '0001_sources.sql', status: 'applied' },
+      { name: '0002_identity.sql', status: 'applied' },
     ])
-    const tables = await rows<{ name: string; engine_full: string }>(
+    const tables = await rows<{ name: string }>(
       client,
-      `SELECT name, engine_full FROM system.tables WHERE database = '${database}' ORDER BY name`,
+      `SELECT name FROM system.tables WHERE database = '${database}' ORDER BY name`,
     )
-    expect(tables.map((t) => t.name)).toEqual(['changelog', 'migrations', 'sources'])
-    const changelog = tables.find((t) => t.name === 'changelog')?.engine_full ?? ''
-    expect(changelog).toContain('enable_block_number_column = 1')
-    expect(changelog).toContain('enable_block_offset_column = 1')
-    expect(changelog).toContain('non_replicated_deduplication_window = 100')
+    // The changelog tables are per source, created by capture (test/capture).
+    expect(tables.map((t) => t.name)).toEqual(['identity', 'migrations', 'sources'])
+    // One identity, made once: a second run keeps it.
+    const identity = await rows<{ id: string }>(client, `SELECT toString(id) AS id FROM ${database}.identity FINAL`)
+    expect(identity).toHaveLength(1)
     const ledger = await rows<{ name: string; checksum: string }>(
       client,
       `SELECT name, checksum FROM ${database}.migrations FINAL ORDER BY name`,
     )
-    expect(ledger.map((l) => l.name)).toEqual(['0001_changelog.sql', '0002_sources.sql'])
+    expect(ledger.map((l) => l.name)).toEqual(['0001_sources.sql', '0002_identity.sql'])
     expect(ledger.every((l) => /^[0-9a-f]{64}$/.test(l.checksum))).toBe(true)
 
     const second = await migrateEngine(options)
     expect(second.map((r) => r.status)).toEqual(['already applied', 'already applied'])
+    expect(await rows<{ id: string }>(client, `SELECT toString(id) AS id FROM ${database}.identity FINAL`)).toEqual(
+      identity,
+    )
   })
 
   it('refuses to continue when an applied file changed', async () => {
@@ -63,16 +64,14 @@ describe('engine migrations', () => {
       client,
       database,
       cluster: undefined,
-      retentionDays: 7,
-      dedupWindow: 100,
       migrationsDir,
       dryRun: false,
     }
     await migrateEngine(options)
-    writeFileSync(join(migrationsDir, '0002_sources.sql'), '-- edited\nSELECT 1;\n')
+    writeFileSync(join(migrationsDir, '0001_sources.sql'), '-- edited\nSELECT 1;\n')
     const run = migrateEngine(options)
     await expect(run).rejects.toBeInstanceOf(MigrationError)
-    await expect(run).rejects.toThrow(/0002_sources\.sql: was applied with checksum .* but the file now has/)
+    await expect(run).rejects.toThrow(/0001_sources\.sql: was applied with checksum .* but the file now has/)
   })
 
   it('in a dry run prints every statement and changes nothing', async () => {
@@ -83,16 +82,14 @@ describe('engine migrations', () => {
       client,
       database,
       cluster: undefined,
-      retentionDays: 7,
-      dedupWindow: 100,
       migrationsDir: copyOfMigrations(),
       dryRun: true,
       onStatement: (sql) => printed.push(sql),
     })
     expect(results.map((r) => r.status)).toEqual(['would apply', 'would apply'])
     expect(printed[0]).toBe(`CREATE DATABASE IF NOT EXISTS \`${database}\``)
-    expect(printed.some((s) => s.startsWith(`CREATE TABLE IF NOT EXISTS \`${database}\`.changelog`))).toBe(true)
-    expect(printed.filter((s) => s.startsWith('INSERT INTO'))).toHaveLength(2)
+    expect(printed.some((s) => s.startsWith(`CREATE TABLE IF NOT EXISTS \`${database}\`.sources`))).toBe(true)
+    expect(printed.filter((s) => s.startsWith('INSERT INTO'))).toHaveLength(3) // identity, 2 ledger rows
     const [count] = await rows<{ n: string }>(
       client,
       `SELECT count() AS n FROM system.databases WHERE name = '${database}'`,

@@ -2,28 +2,21 @@ import { describe, expect, it } from 'vitest'
 import { MigrationError } from '../../engine/errors.js'
 import { renderTemplate, splitStatements } from '../../engine/migrations/render.js'
 
-const single = { database: 'tailhouse', cluster: undefined, retentionDays: 7, dedupWindow: 100 }
+const single = { database: 'tailhouse', cluster: undefined }
 const cluster = { ...single, cluster: 'prod' }
 
 describe('migration templates', () => {
   it('renders a single-server variant', () => {
-    const sql = renderTemplate(
-      't',
-      'CREATE TABLE {{database}}.x {{on_cluster}} ENGINE = {{changelog_engine}} SETTINGS {{dedup_window_setting}}',
-      single,
-    )
-    expect(sql).toBe(
-      'CREATE TABLE `tailhouse`.x  ENGINE = MergeTree SETTINGS non_replicated_deduplication_window = 100',
-    )
+    const sql = renderTemplate('t', 'CREATE TABLE {{database}}.x {{on_cluster}} ENGINE = {{registry_engine}}', single)
+    expect(sql).toBe('CREATE TABLE `tailhouse`.x  ENGINE = ReplacingMergeTree(updated_at)')
   })
 
-  it('generates the cluster variant: ON CLUSTER, per-shard and cluster-wide replication', () => {
-    const t = '{{on_cluster}}|{{changelog_engine}}|{{registry_engine}}|{{dedup_window_setting}}'
+  it('generates the cluster variant: ON CLUSTER and cluster-wide replication', () => {
+    const t = '{{on_cluster}}|{{registry_engine}}|{{ledger_engine}}'
     expect(renderTemplate('t', t, cluster).split('|')).toEqual([
       'ON CLUSTER `prod`',
-      "ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')",
       "ReplicatedReplacingMergeTree('/clickhouse/tables/all/{database}/{table}', '{shard}-{replica}', updated_at)",
-      'replicated_deduplication_window = 100',
+      "ReplicatedReplacingMergeTree('/clickhouse/tables/all/{database}/{table}', '{shard}-{replica}', applied_at)",
     ])
   })
 

@@ -29,6 +29,7 @@ describe('envelopeProto', () => {
       OP_UPSERT: 2,
       OP_DELETE: 3,
       OP_RETRACT: 4,
+      OP_READ: 5,
     })
     expect(root.lookupType('tailhouse.v1.Cursor').fieldsArray.map(fieldLine)).toEqual([
       'string partition_id = 1',
@@ -42,7 +43,7 @@ describe('envelopeProto', () => {
     const declarations = lines
       .map((line, i) => ({ line, above: lines[i - 1] ?? '' }))
       .filter(({ line }) => /^\s*(message|enum) |= \d+;$/.test(line))
-    expect(declarations).toHaveLength(3 + 7 + 5 + 3)
+    expect(declarations).toHaveLength(3 + 7 + 6 + 3)
     for (const { line, above } of declarations) expect(above, line).toMatch(/^\s*\/\/ \S/)
   })
 

@@ -10,7 +10,7 @@ function mapped(typeName: string, options?: Parameters<typeof loadRow>[1]) {
   return { proto, root, row, line: fieldLine(field) }
 }
 
-describe('type mapping (design.md §4)', () => {
+describe('type mapping (ARCHITECTURE.md, "Encoding")', () => {
   const table: Array<[string, string]> = [
     ['Int8', 'int32'],
     ['Int16', 'int32'],

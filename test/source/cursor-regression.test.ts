@@ -18,7 +18,7 @@ function at(blockNumber: number, blockOffset = 0): Position {
 
 describe('detectRegression', () => {
   it('reports a partition whose highest visible block fell below the cursor', () => {
-    // design.md §2: blocks 5 and 6 dropped, restart, the next insert got block 5 again
+    // ARCHITECTURE.md, "Tailing": blocks 5 and 6 dropped, restart, the next insert got block 5 again
     const cursor = new Map([[hour10, at(6, 2)]])
     const report = detectRegression(cursor, new Map([[hour10, 5n]]), new Set([hour10]))
     expect(report).toEqual({

@@ -26,12 +26,12 @@ describe('cursor', () => {
 })
 
 describe('cursorAfter', () => {
-  const row = (partitionId: string, blockNumber: bigint, blockOffset: bigint) => ({
-    partitionId,
+  const row = (stream: string, blockNumber: bigint, blockOffset: bigint) => ({
+    stream,
     blockNumber,
     blockOffset,
   })
-  it('moves each partition to the last of the first `count` rows, keeping the others', () => {
+  it('moves each stream to the last of the first `count` rows, keeping the others', () => {
     const start = new Map([
       ['a', { blockNumber: 1n, blockOffset: 9n }],
       ['z', { blockNumber: 4n, blockOffset: 0n }],

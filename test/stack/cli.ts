@@ -1,7 +1,9 @@
 /**
  * `npm run stack` — brings the local stack up, prints its endpoints, and keeps it up until Ctrl-C.
+ * `npm run stack -- --secure` — the same with the secured Kafka (SASL_SSL, mutual TLS, ACLs), printing the
+ *   KAFKA_* variables that point tailhouse at it.
  * `npm run stack -- install` — only downloads and builds what the stack needs (Kafka jars, Jaeger, Zipkin, and
- * Chromium for the trace UI's screenshot test), e.g. in CI.
+ *   Chromium for the trace UI's screenshot test), e.g. in CI.
  */
 
 import { ensureChromium } from './chromium-install.js'
@@ -11,21 +13,24 @@ import { ensureKafkaInstalled } from './kafka-install.js'
 import { type Stack, startStack } from './local-stack.js'
 import { ensureZipkinInstalled } from './zipkin-install.js'
 
-const verb = process.argv[2] ?? 'up'
+const args = process.argv.slice(2)
+const flags = new Set(args.filter((a) => a.startsWith('--')))
+const verb = args.find((a) => !a.startsWith('--')) ?? 'up'
+const unknown = [...flags].filter((f) => f !== '--secure')
 try {
-  if (verb === 'install') {
+  if (unknown.length > 0 || !['install', 'up'].includes(verb)) {
+    process.stderr.write(`usage: npm run stack [-- up [--secure]|install]\n`)
+    process.exitCode = 2
+  } else if (verb === 'install') {
     // Sequential on purpose: mvn and the Go compiler each use both cores.
     await ensureKafkaInstalled()
     await ensureZipkinInstalled()
     await ensureJaegerInstalled()
     await ensureChromium()
   } else if (verb === 'up') {
-    const stack: Stack = await startStack()
+    const stack: Stack = await startStack(undefined, { secure: flags.has('--secure') })
     process.stdout.write(`${describeStack(stack)}\n`)
     await holdUntilSignal(stack)
-  } else {
-    process.stderr.write(`usage: npm run stack [-- up|install]\n`)
-    process.exitCode = 2
   }
 } catch (error) {
   process.stderr.write(`stack: ${error instanceof Error ? error.message : String(error)}\n`)

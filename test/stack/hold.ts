@@ -1,8 +1,10 @@
+import type { SecureKafka } from './kafka-security.js'
 import type { Stack } from './local-stack.js'
 import { progress } from './progress.js'
 
 /** The endpoints as lines a user can paste into a shell to reuse this stack. */
 export function describeStack(stack: Stack): string {
+  if (stack.secureKafka) return describeSecuredStack(stack, stack.secureKafka)
   const e = stack.endpoints
   const p = stack.providers
   return [
@@ -14,6 +16,30 @@ export function describeStack(stack: Stack): string {
     '',
     'To reuse these from another shell (tests, demo):',
     `  export KAFKA_BOOTSTRAP=${e.kafkaBootstrap} OTLP_ENDPOINT=${e.otlpEndpoint} JAEGER_QUERY_URL=${e.jaegerQueryUrl} ZIPKIN_URL=${e.zipkinUrl}${e.clickhouseUrl ? ` CLICKHOUSE_URL=${e.clickhouseUrl}` : ''}`,
+  ].join('\n')
+}
+
+/**
+ * The secured broker's listeners and users, and the variables that point tailhouse at it (as the super user;
+ * the least-privilege user has no ACLs until they are granted, README "Security").
+ */
+function describeSecuredStack(stack: Stack, secure: SecureKafka): string {
+  const e = stack.endpoints
+  const { admin, scramUser, plainUser, certificates } = secure
+  return [
+    `Kafka        ${secure.bootstrap}  (local, secured: SASL_SSL with PLAIN, SCRAM-SHA-256/512, OAUTHBEARER; ACLs)`,
+    `             ${secure.mtlsBootstrap}  mutual TLS (client certificate ${certificates.client.cert}, key ${certificates.client.key}; principal User:${secure.mtlsUser})`,
+    `             ${secure.wrongHostBootstrap}  presents a certificate for wrong.example (to see hostname verification refuse it)`,
+    `CA bundle    ${certificates.ca}`,
+    `Users        ${admin.username} / ${admin.password}  super user, SCRAM-SHA-512`,
+    `             ${scramUser.username} / ${scramUser.password}  SCRAM-SHA-256 and -512, no ACLs yet`,
+    `             ${plainUser.username} / ${plainUser.password}  PLAIN, no ACLs yet`,
+    `OTLP/HTTP    ${e.otlpEndpoint}  (${stack.providers.jaeger})`,
+    `Jaeger query ${e.jaegerQueryUrl}  (${stack.providers.jaeger})`,
+    '',
+    'To run tailhouse (migrate, start) against it from another shell:',
+    `  export KAFKA_BOOTSTRAP=${secure.bootstrap} KAFKA_SASL_MECHANISM=SCRAM-SHA-512 KAFKA_SASL_USERNAME=${admin.username} KAFKA_SASL_PASSWORD=${admin.password} KAFKA_TLS_CA_FILE=${certificates.ca} OTLP_ENDPOINT=${e.otlpEndpoint} JAEGER_QUERY_URL=${e.jaegerQueryUrl}`,
+    '(npm test needs the plaintext stack: do not export these there; the secured tests start their own broker.)',
   ].join('\n')
 }
 

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { ConfigError } from '../../engine/errors.js'
 import { type StackEndpoints, stackEnv } from './endpoints.js'
 import { type JaegerServer, startJaeger } from './jaeger-server.js'
+import type { SecureKafka } from './kafka-security.js'
 import { type KafkaServer, startKafka } from './kafka-server.js'
 import { progress } from './progress.js'
 import { startZipkin, type ZipkinServer } from './zipkin-server.js'
@@ -12,11 +13,22 @@ export interface Stack {
   endpoints: StackEndpoints
   /** Which provider runs each service: `external` (from the environment), `local` (our processes), `testcontainers`. */
   providers: { kafka: string; jaeger: string; zipkin: string; clickhouse: string }
+  /** With `secure`: the secured broker's listeners, certificates and users; `endpoints.kafkaBootstrap` is its SASL_SSL one. */
+  secureKafka?: SecureKafka
   /** Stops whatever this stack started. Safe to call twice. */
   stop(): Promise<void>
 }
 
 export type StackProvider = 'local' | 'testcontainers' | 'auto'
+
+export interface StackOptions {
+  /**
+   * Run the secured Kafka (SASL_SSL, mutual TLS, ACLs: kafka-security.ts) instead of the plaintext one, always as
+   * a local process (a KAFKA_BOOTSTRAP from the environment is not used). The test suite's other tests need the
+   * plaintext broker; the secured tests start their own with {@link startSecuredKafka}.
+   */
+  secure?: boolean
+}
 
 /**
  * Brings up Kafka, Jaeger and Zipkin for tests, the demo and benchmarks.
@@ -31,8 +43,15 @@ export type StackProvider = 'local' | 'testcontainers' | 'auto'
  * registry reachable here). ClickHouse is embedded in each process unless `CLICKHOUSE_URL` is set (or
  * testcontainers runs a server).
  */
-export async function startStack(provider: StackProvider = providerFromEnv()): Promise<Stack> {
-  const external = externalEndpoints()
+export async function startStack(
+  provider: StackProvider = providerFromEnv(),
+  options: StackOptions = {},
+): Promise<Stack> {
+  const fromEnv = externalEndpoints()
+  const external = options.secure ? { ...fromEnv, kafkaBootstrap: undefined } : fromEnv
+  if (options.secure && provider === 'testcontainers') {
+    throw new ConfigError(stackEnv.provider, 'the secured Kafka runs as a local process only; unset it or set local')
+  }
   if (external.kafkaBootstrap && external.otlpEndpoint && external.zipkinUrl) {
     progress('stack', 'using services from the environment')
     return {
@@ -52,15 +71,38 @@ export async function startStack(provider: StackProvider = providerFromEnv()): P
       stop: async () => {},
     }
   }
-  if (provider !== 'local') {
+  if (provider !== 'local' && !options.secure) {
     const { dockerAnswers, startContainerStack } = await import('./testcontainers-stack.js')
     if (provider === 'testcontainers' || (await dockerAnswers())) return startContainerStack(external)
     progress('stack', 'no Docker engine answers; starting local processes')
   }
-  return startLocalStack(external)
+  return startLocalStack(external, options)
 }
 
-async function startLocalStack(external: Partial<StackEndpoints>): Promise<Stack> {
+/**
+ * A secured broker of its own (SASL_SSL, mutual TLS, a wrong-host listener, SCRAM users, ACLs), for the tests
+ * that need one; about 10 s to start. `stop()` also removes its data and certificates.
+ */
+export async function startSecuredKafka(): Promise<KafkaServer & { secure: SecureKafka }> {
+  const runDir = mkdtempSync(join(tmpdir(), 'tailhouse-secure-'))
+  try {
+    const server = await startKafka(runDir, { secure: true })
+    const secure = server.secure as SecureKafka
+    return {
+      ...server,
+      secure,
+      stop: async () => {
+        await server.stop()
+        rmSync(runDir, { recursive: true, force: true, maxRetries: 3 })
+      },
+    }
+  } catch (error) {
+    rmSync(runDir, { recursive: true, force: true, maxRetries: 3 })
+    throw error
+  }
+}
+
+async function startLocalStack(external: Partial<StackEndpoints>, options: StackOptions): Promise<Stack> {
   const runDir = mkdtempSync(join(tmpdir(), 'tailhouse-stack-'))
   const started: Array<KafkaServer | JaegerServer | ZipkinServer> = []
   const stop = async () => {
@@ -70,7 +112,7 @@ async function startLocalStack(external: Partial<StackEndpoints>): Promise<Stack
   // The services start in parallel: each spends most of its start waiting. Settle all before deciding, so a
   // service that comes up after another failed is still stopped.
   const [kafkaResult, jaegerResult, zipkinResult] = await Promise.allSettled([
-    external.kafkaBootstrap ? undefined : startKafka(runDir),
+    external.kafkaBootstrap ? undefined : startKafka(runDir, { secure: options.secure === true }),
     external.otlpEndpoint ? undefined : startJaeger(runDir),
     external.zipkinUrl ? undefined : startZipkin(runDir),
   ])
@@ -97,6 +139,7 @@ async function startLocalStack(external: Partial<StackEndpoints>): Promise<Stack
       zipkin: zipkin ? 'local' : 'external',
       clickhouse: external.clickhouseUrl ? 'external' : 'embedded',
     },
+    ...(kafka?.secure ? { secureKafka: kafka.secure } : {}),
     stop,
   }
 }

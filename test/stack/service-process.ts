@@ -131,6 +131,14 @@ export class ServiceProcess {
     progress(this.name, 'stopped')
   }
 
+  /** SIGKILL, as a crash would: no shutdown of any kind. Resolves once it exited. */
+  async kill(): Promise<void> {
+    if (!this.alive) return
+    this.#signal('SIGKILL')
+    await this.#exited
+    progress(this.name, 'killed (SIGKILL)')
+  }
+
   /** Synchronous kill for process exit hooks. */
   killNow(): void {
     if (this.alive) this.#signal('SIGKILL')

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { chromium } from 'playwright-core'
 import { describe, expect, inject, it, onTestFinished } from 'vitest'
+import { changelogTableName, metaColumns } from '../../engine/capture/changelog-table.js'
 import { startEngine } from '../../engine/start-engine.js'
 import { rows } from '../helpers/clickhouse.js'
 import { engineFixture, testLogger, waitFor } from '../helpers/engine.js'
@@ -36,7 +37,11 @@ describe('a batch trace in a trace UI (Zipkin, exported next to Jaeger)', () => 
     const engine = await startEngine({ config: f.config, client: f.client, logger: testLogger() })
     await waitFor('3 rows published', () => engine.status().rowsPublished === 3n)
     await engine.stop() // flushes both exporters
-    const [insert] = await rows<{ query_id: string }>(f.client, `SELECT DISTINCT query_id FROM ${f.database}.changelog`)
+    const changelog = changelogTableName({ database: f.sourceDb, table: 'orders' })
+    const [insert] = await rows<{ query_id: string }>(
+      f.client,
+      `SELECT DISTINCT ${metaColumns.queryId} AS query_id FROM ${f.database}.${changelog}`,
+    )
 
     // The trace as Zipkin stored it: the batch root and its four children.
     let spans: ZipkinSpan[] = []

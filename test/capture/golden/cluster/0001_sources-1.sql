@@ -3,7 +3,7 @@ CREATE TABLE IF NOT EXISTS tailhouse.sources ON CLUSTER prod
     `source` String,
     `schema_version` UInt32,
     `schema_fingerprint` UInt64,
-    `columns` String COMMENT 'JSON array of {name, type, field} in payload order',
+    `columns` String COMMENT 'JSON array of {name, type, field, column} in payload order',
     `field_numbers` String COMMENT 'JSON: Protobuf field number per column ever captured; dropped ones negative (retired)',
     `op_expression` String,
     `proto_file` String,

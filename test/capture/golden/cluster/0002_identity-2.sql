@@ -1,0 +1,5 @@
+INSERT INTO tailhouse.identity (id) SELECT generateUUIDv4()
+WHERE (
+    SELECT count()
+    FROM tailhouse.identity
+) = 0
