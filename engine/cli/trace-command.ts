@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util'
 import { kafkaDefaults, telemetryDefaults } from '../config/config.js'
 import { TraceLookupError, UsageError } from '../errors.js'
-import { brokersFromEnv } from '../kafka/brokers.js'
+import { kafkaClientOptions } from '../kafka/connection.js'
 import { readMessage } from '../kafka/read-message.js'
 import { spanNames } from '../telemetry/span-names.js'
 import { defaultJaeger, traceStore } from '../trace/choose-store.js'
@@ -36,7 +36,8 @@ Options:
   --query-id <id>      an INSERT's query_id (the message envelope's query_id)
   --jaeger <url>       Jaeger's query API (default: JAEGER_QUERY_URL, else ${defaultJaeger})
   --zipkin <url>       Zipkin instead (default: ZIPKIN_URL when JAEGER_QUERY_URL is unset)
-  --brokers <list>     Kafka bootstrap host:port,… (default: KAFKA_BOOTSTRAP, else the config's kafka.brokers)
+  --brokers <list>     Kafka bootstrap host:port,… (default: KAFKA_BOOTSTRAP, else the config's kafka.brokers;
+                       SASL and TLS as the engine's: the config's kafka.sasl/tls, KAFKA_SASL_*, KAFKA_TLS_*)
   --service <name>     service.name of the engine's spans (default: the config's telemetry.serviceName, tailhouse)
   --lookback <d>       how far back --query-id searches: 30m, 2h, 1d, … (default 1h)
   --no-query-log       do not look the INSERTs up in ClickHouse
@@ -79,15 +80,14 @@ ${configFlagsHelp()}`,
         throw new UsageError('trace: a message needs --topic, --partition and --offset')
       const partition = wholeNumber('--partition', values.partition)
       const offset = BigInt(wholeNumber('--offset', values.offset))
-      const brokers = values.brokers
-        ? values.brokers.split(',').map((b) => b.trim())
-        : brokersFromEnv(loaded?.config.kafka.brokers ?? kafkaDefaults.brokers)
-      const bad = brokers.find((b) => !/^[^\s:]+:\d+$/.test(b))
-      if (bad !== undefined) throw new UsageError(`trace: --brokers takes host:port,…; "${bad}" is not host:port`)
-      const message = await readMessage(
-        { topic, partition, offset },
-        { bootstrapBrokers: brokers, clientId: loaded?.config.kafka.clientId ?? 'tailhouse' },
-      )
+      // Brokers, SASL and TLS as the engine connects (config, then KAFKA_* variables); --brokers on top.
+      const connection = kafkaClientOptions(loaded?.config.kafka ?? kafkaDefaults)
+      if (values.brokers) {
+        connection.bootstrapBrokers = values.brokers.split(',').map((b) => b.trim())
+        const bad = connection.bootstrapBrokers.find((b) => !/^[^\s:]+:\d+$/.test(b))
+        if (bad !== undefined) throw new UsageError(`trace: --brokers takes host:port,…; "${bad}" is not host:port`)
+      }
+      const message = await readMessage({ topic, partition, offset }, { connection })
       queryIdOfInterest = messageQueryId(message.value, message.headers)
       const traceparent = message.headers.find(([name]) => name === 'traceparent')?.[1]?.toString('utf8')
       const where = `${topic}/${partition}@${offset}`
@@ -181,5 +181,5 @@ function duration(value: string): number {
 }
 
 function configFlagsHelp(): string {
-  return '  -c, --config <file>  config file (optional: for kafka.brokers, telemetry.serviceName and ClickHouse)'
+  return '  -c, --config <file>  config file (optional: for kafka, telemetry.serviceName and ClickHouse)'
 }

@@ -1,6 +1,7 @@
 import { Consumer, FetchIsolationLevels, ListOffsetTimestamps } from '@platformatic/kafka'
 import { UsageError } from '../errors.js'
 import type { FetchedBatch } from './committed-filter.js'
+import type { KafkaClientOptions } from './connection.js'
 
 export interface MessageAddress {
   topic: string
@@ -16,8 +17,8 @@ export interface KafkaMessage extends MessageAddress {
 }
 
 export interface ReadMessageOptions {
-  bootstrapBrokers: string[]
-  clientId: string
+  /** How to reach the cluster (kafkaClientOptions): brokers, SASL, TLS. */
+  connection: KafkaClientOptions
   /** Fails after this long. Default 30 s. */
   timeoutMs?: number
 }
@@ -29,20 +30,20 @@ export interface ReadMessageOptions {
  */
 export async function readMessage(address: MessageAddress, options: ReadMessageOptions): Promise<KafkaMessage> {
   const { topic, partition, offset } = address
+  const { clientId, bootstrapBrokers } = options.connection
   const consumer = new Consumer({
-    clientId: options.clientId,
-    groupId: `${options.clientId}-read-${process.pid}-${Date.now()}`,
-    bootstrapBrokers: options.bootstrapBrokers,
+    ...options.connection,
+    groupId: `${clientId}-read-${process.pid}-${Date.now()}`,
   })
   const deadline = Date.now() + (options.timeoutMs ?? 30_000)
   try {
     const metadata = await consumer.metadata({ topics: [topic] }).catch((error: unknown) => {
       if (/UNKNOWN_TOPIC|does not exist|unknown topic/i.test(String((error as Error)?.message ?? error)))
-        throw new UsageError(`topic ${topic} does not exist on ${options.bootstrapBrokers.join(',')}`)
+        throw new UsageError(`topic ${topic} does not exist on ${bootstrapBrokers.join(',')}`)
       throw error
     })
     const described = metadata.topics.get(topic)
-    if (!described) throw new UsageError(`topic ${topic} does not exist on ${options.bootstrapBrokers.join(',')}`)
+    if (!described) throw new UsageError(`topic ${topic} does not exist on ${bootstrapBrokers.join(',')}`)
     const leader = described.partitions[partition]?.leader
     if (leader === undefined)
       throw new UsageError(`topic ${topic} has no partition ${partition}; it has 0..${described.partitionsCount - 1}`)
