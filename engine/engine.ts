@@ -7,6 +7,7 @@ import { describeClickHouse } from './clickhouse/options.js'
 import { translateClickHouseError } from './clickhouse/translate-error.js'
 import type { TailhouseConfig } from './config/config.js'
 import { type EffectiveConfig, resolveConfig } from './config/effective-config.js'
+import { type SharedEmbedded, serveEmbeddedClickHouse } from './embedded/query-endpoint.js'
 import { type EngineState, StateMachine } from './engine-state.js'
 import { backoffMs, classifyFailure } from './failure.js'
 import { checkpointKey, readCheckpoint } from './kafka/checkpoint.js'
@@ -88,6 +89,7 @@ export class Engine {
   #finish!: (exit: EngineExit) => void
   #client: ClickHouseClient | undefined
   #ownsClient = false
+  #shared: SharedEmbedded | undefined
   #store: OffsetStore | undefined
   #publisher: Publisher | undefined
   #schemas: SourceSchemas | undefined
@@ -130,6 +132,7 @@ export class Engine {
     this.#tracing = createTracing({
       enabled: telemetry.tracing,
       endpoint: telemetry.otlpEndpoint,
+      zipkinEndpoint: telemetry.zipkinEndpoint,
       samplingRatio: telemetry.samplingRatio,
       serviceName: telemetry.serviceName,
     })
@@ -233,6 +236,12 @@ export class Engine {
     if (!this.#client) {
       this.#client = this.#options.client ?? (await createClickHouse(config.clickhouseOptions))
       this.#ownsClient = this.#options.client === undefined
+      // Embedded ClickHouse opened here: share it with tailhouse sql/status/migrate (chDB: one process per directory).
+      if (this.#ownsClient && config.clickhouseOptions.url === undefined)
+        this.#shared = await serveEmbeddedClickHouse({
+          client: this.#client,
+          dataDir: config.clickhouseOptions.dataDir,
+        })
     }
     try {
       await checkServerVersion(this.#client)
@@ -466,6 +475,7 @@ export class Engine {
       await this.#http?.close().catch(() => {})
       await this.#metricsHandle?.shutdown().catch(() => {})
       this.#store?.close()
+      await this.#shared?.close().catch(() => {})
       if (this.#ownsClient) await this.#client?.close().catch(() => {})
       this.#state.end(exit.reason === 'failed' ? 'failed' : 'stopped')
       const status = this.status()

@@ -8,6 +8,7 @@ export const errorCodes = [
   'TH_USAGE', // the command line is wrong
   'TH_CLICKHOUSE_UNREACHABLE', // the ClickHouse server (or the embedded engine) cannot be reached or opened
   'TH_CLICKHOUSE_QUERY', // ClickHouse answered with an error
+  'TH_CLICKHOUSE_LOCKED', // embedded ClickHouse's data directory is held by another process
   'TH_STACK', // a local stack service failed to install, start or become healthy
   'TH_UNSUPPORTED_TYPE', // a source column's ClickHouse type has no mapping
   'TH_CAPTURE', // a source cannot be captured (wrong engine, unsafe server settings, missing objects)
@@ -16,6 +17,7 @@ export const errorCodes = [
   'TH_OFFSETS', // the SQLite offsets file cannot be opened, read or written, or belongs to other changelogs
   'TH_KAFKA_AUTH', // Kafka refused the credentials, or TLS to it failed (untrusted or wrong-host certificate)
   'TH_KAFKA_ACCESS', // Kafka denied an operation: an ACL is missing
+  'TH_TRACE', // a trace cannot be found: no traceparent, the trace store cannot be reached or lacks it
 ] as const
 
 export type ErrorCode = (typeof errorCodes)[number]
@@ -72,6 +74,19 @@ export class ClickHouseQueryError extends TailhouseError {
     super('TH_CLICKHOUSE_QUERY', message, options)
     this.serverCode = serverCode
     this.serverType = serverType
+  }
+}
+
+export class DataDirectoryLockedError extends TailhouseError {
+  /** The embedded ClickHouse data directory, absolute. */
+  readonly dataDir: string
+  /** The process holding it, when known. */
+  readonly holderPid: number | undefined
+
+  constructor(dataDir: string, holderPid: number | undefined, message: string, options: TailhouseErrorOptions = {}) {
+    super('TH_CLICKHOUSE_LOCKED', message, options)
+    this.dataDir = dataDir
+    this.holderPid = holderPid
   }
 }
 
@@ -161,6 +176,12 @@ export class KafkaAuthorizationError extends TailhouseError {
     this.resourceType = acl.resourceType
     this.resource = acl.resource
     this.principal = acl.principal
+  }
+}
+
+export class TraceLookupError extends TailhouseError {
+  constructor(message: string, options: TailhouseErrorOptions = {}) {
+    super('TH_TRACE', message, options)
   }
 }
 

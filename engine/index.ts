@@ -15,6 +15,11 @@ export {
 } from './clickhouse/index.js'
 export type { TailhouseConfig } from './config/config.js'
 export { loadConfig } from './config/load-config.js'
+export {
+  type SharedEmbedded,
+  type SharedEmbeddedOptions,
+  serveEmbeddedClickHouse,
+} from './embedded/query-endpoint.js'
 export type { EngineExit, EngineStatus } from './engine.js'
 export {
   CaptureError,
@@ -22,11 +27,13 @@ export {
   ClickHouseUnreachableError,
   ConfigError,
   canRetry,
+  DataDirectoryLockedError,
   type ErrorCode,
   errorCodes,
   MigrationError,
   StackError,
   TailhouseError,
+  TraceLookupError,
   UnsupportedTypeError,
   UsageError,
 } from './errors.js'

@@ -5,6 +5,7 @@ import {
   ClickHouseUnreachableError,
   ConfigError,
   canRetry,
+  DataDirectoryLockedError,
   errorCodes,
   KafkaAuthenticationError,
   KafkaAuthorizationError,
@@ -13,6 +14,7 @@ import {
   OffsetsError,
   StackError,
   type TailhouseError,
+  TraceLookupError,
   UnsupportedTypeError,
   UsageError,
 } from '../engine/errors.js'
@@ -27,6 +29,7 @@ describe('errors', () => {
       true,
     ],
     [new ClickHouseQueryError('boom', '60', 'UNKNOWN_TABLE'), 'TH_CLICKHOUSE_QUERY', false],
+    [new DataDirectoryLockedError('/data', 42, 'held by process 42'), 'TH_CLICKHOUSE_LOCKED', false],
     [new StackError('kafka', 'did not start'), 'TH_STACK', false],
     [
       new UnsupportedTypeError('shop.orders', 'agg', 'AggregateFunction(sum, UInt64)', 'no mapping'),
@@ -38,6 +41,7 @@ describe('errors', () => {
     [new KafkaError('TOPIC_AUTHORIZATION_FAILED on tailhouse.shop.orders'), 'TH_KAFKA', false],
     [new OffsetsError('/var/tailhouse/offsets.sqlite', 'is locked by another process'), 'TH_OFFSETS', false],
     [new MigrationError('0001_changelog.sql', 'checksum changed'), 'TH_MIGRATION', false],
+    [new TraceLookupError('no traceparent'), 'TH_TRACE', false],
     [new KafkaAuthenticationError('Kafka refused to authenticate', '127.0.0.1:9093'), 'TH_KAFKA_AUTH', false],
     [
       new KafkaAuthorizationError(

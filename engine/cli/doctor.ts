@@ -2,15 +2,10 @@ import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { sourceDeduplication } from '../capture/deduplication.js'
 import { unsafeSettings } from '../capture/server-checks.js'
-import {
-  clickHouseEnv,
-  clickHouseOptionsFromEnv,
-  createClickHouse,
-  describeClickHouse,
-  serverVersion,
-} from '../clickhouse/index.js'
+import { clickHouseEnv, clickHouseOptionsFromEnv, serverVersion } from '../clickhouse/index.js'
 import { configFileNames, loadConfig } from '../config/load-config.js'
 import { clickHouseOptions } from '../config/resolve-clickhouse.js'
+import { connectClickHouse } from '../embedded/running-engine.js'
 import { UsageError } from '../errors.js'
 import type { Command } from './command.js'
 
@@ -23,7 +18,8 @@ export const doctorCommand: Command = {
 Connects to ClickHouse and prints which one it is and its version. With a tailhouse.config.yaml here, also checks
 what capture depends on: the server settings of INSERTs, and whether each source deduplicates retried INSERTs
 (exit 3 when something is unsafe).
-Without ${clickHouseEnv.url}, uses embedded ClickHouse (chDB) in ${clickHouseEnv.dataDir} (default ./.tailhouse/clickhouse).
+Without ${clickHouseEnv.url}, uses embedded ClickHouse (chDB) in ${clickHouseEnv.dataDir} (default ./.tailhouse/clickhouse),
+through the engine when one runs on that directory.
 
 Environment:
   ${clickHouseEnv.url}        server URL, e.g. http://127.0.0.1:8123 (unset: embedded)
@@ -37,8 +33,7 @@ Environment:
     const found = configFileNames.map((name) => resolve(name)).find(existsSync)
     const config = found ? loadConfig(found).config : undefined
     const options = config ? clickHouseOptions(config.clickhouse) : clickHouseOptionsFromEnv()
-    const target = describeClickHouse(options)
-    const client = await createClickHouse(options)
+    const { client, target } = await connectClickHouse(options)
     try {
       const version = await serverVersion(client, target)
       process.stdout.write(`${target}: ClickHouse ${version}\n`)

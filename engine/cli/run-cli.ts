@@ -5,11 +5,21 @@ import { version } from '../version.js'
 import type { Command } from './command.js'
 import { doctorCommand } from './doctor.js'
 import { migrateCommand } from './migrate-command.js'
+import { sqlCommand } from './sql-command.js'
 import { startCommand } from './start-command.js'
 import { statusCommand } from './status-command.js'
+import { traceCommand } from './trace-command.js'
 import { uncaptureCommand } from './uncapture-command.js'
 
-const commands: Command[] = [migrateCommand, startCommand, statusCommand, uncaptureCommand, doctorCommand]
+const commands: Command[] = [
+  migrateCommand,
+  startCommand,
+  statusCommand,
+  sqlCommand,
+  traceCommand,
+  uncaptureCommand,
+  doctorCommand,
+]
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length))

@@ -17,7 +17,8 @@ Tails the changelog in block order and publishes every row to its source's topic
 also carry the batch's end cursor (exactly-once), mirroring the cursor to SQLite. Runs until SIGINT/SIGTERM,
 which finish the batch in flight and exit 0. Retries while ClickHouse or Kafka are unreachable; stops with a
 message and exit 1 on what retrying cannot fix, and exits 0 when another instance with the same engine.id
-takes over (fencing).
+takes over (fencing). With embedded ClickHouse, the engine holds its data directory and shares it: tailhouse sql,
+status and migrate run through the engine meanwhile (a loopback endpoint only your user can use).
 
 Kafka comes from kafka.* in the config; KAFKA_BOOTSTRAP, KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME,
 KAFKA_SASL_PASSWORD, KAFKA_TLS_CA_FILE and the other KAFKA_TLS_* variables override it. Refused credentials or

@@ -1,10 +1,9 @@
 import { dirname } from 'node:path'
 import type { ClickHouseClient } from '@clickhouse/client'
-import { createClickHouse } from '../clickhouse/client-factory.js'
-import { describeClickHouse } from '../clickhouse/options.js'
 import type { TailhouseConfig } from '../config/config.js'
 import { type LoadedConfig, loadConfig } from '../config/load-config.js'
 import { clickHouseOptions } from '../config/resolve-clickhouse.js'
+import { connectClickHouse } from '../embedded/running-engine.js'
 
 export interface Session {
   loaded: LoadedConfig
@@ -14,7 +13,10 @@ export interface Session {
   target: string
 }
 
-/** Loads the config, applies a --cluster override, connects to ClickHouse, runs `body`, and always disconnects. */
+/**
+ * Loads the config, applies a --cluster override, connects to ClickHouse (embedded: through a running engine when
+ * one holds the data directory), runs `body`, and always disconnects.
+ */
 export async function withConfig<T>(
   flags: { config?: string | undefined; cluster?: string | undefined },
   body: (session: Session) => Promise<T>,
@@ -23,10 +25,9 @@ export async function withConfig<T>(
   const config: TailhouseConfig = flags.cluster
     ? { ...loaded.config, capture: { ...loaded.config.capture, cluster: flags.cluster } }
     : loaded.config
-  const options = clickHouseOptions(config.clickhouse)
-  const client = await createClickHouse(options)
+  const { client, target } = await connectClickHouse(clickHouseOptions(config.clickhouse))
   try {
-    return await body({ loaded, config, configDir: dirname(loaded.path), client, target: describeClickHouse(options) })
+    return await body({ loaded, config, configDir: dirname(loaded.path), client, target })
   } finally {
     await client.close()
   }

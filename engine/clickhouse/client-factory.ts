@@ -1,7 +1,9 @@
 import { mkdirSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { type ClickHouseClient, ClickHouseLogLevel, createClient } from '@clickhouse/client'
-import { ConfigError } from '../errors.js'
+import { lockHolder } from '../embedded/lock-holder.js'
+import { dataDirectoryLocked } from '../embedded/locked-error.js'
+import { ClickHouseUnreachableError, ConfigError } from '../errors.js'
 import {
   type ClickHouseOptions,
   clickHouseEnv,
@@ -17,7 +19,9 @@ import { withQueryScopedSettings } from './scoped-settings.js'
  * chDB's `Connection`. No other code knows which one it has.
  *
  * chDB binds one data directory per process: a second embedded client on another directory in the same process
- * fails. Processes that need their own engine (crash tests) take turns on the directory.
+ * fails, and so does a second process on the same directory. The latter is checked first and reported naming the
+ * process that holds it (embedded/locked-error.ts). Processes that need their own engine (crash tests) take turns
+ * on the directory; a running engine shares it with the CLI (embedded/query-endpoint.ts).
  *
  * @example
  *   const ch = await createClickHouse({ url: process.env.CLICKHOUSE_URL })
@@ -60,12 +64,34 @@ export async function createClickHouse(options: ClickHouseOptions = {}): Promise
       cause: error,
     })
   }
+  // Checked before chDB opens the directory: chDB would print its own "Cannot lock file" to stderr and fail with
+  // a message that names neither the process nor a way out.
+  const holder = lockHolder(dataDir)
+  if (holder) throw dataDirectoryLocked(dataDir, holder)
+  const target = `embedded ClickHouse (chDB) at ${dataDir}`
   // Loaded lazily: the native engine is large and a server user never needs it.
-  const { createChdbConnection } = await import('chdb/connection')
-  // chDB types its Connection against @clickhouse/client-common while the client bundles its own copy of the
-  // same interface; the shapes match at run time (chDB's contract), only the declarations are two packages.
-  // Per-query settings must not stay on chDB's session (scoped-settings.ts).
-  const connection = withQueryScopedSettings(createChdbConnection({ path: dataDir })) as unknown as ClientConnection
+  let chdb: typeof import('chdb/connection')
+  try {
+    chdb = await import('chdb/connection')
+  } catch (error) {
+    throw new ClickHouseUnreachableError(
+      target,
+      `the embedded engine cannot load (${(error as Error).message.split('\n')[0]}); reinstall tailhouse with npm, ` +
+        `or set ${clickHouseEnv.url} to use a ClickHouse server`,
+      { cause: error, canRetry: false },
+    )
+  }
+  let connection: ClientConnection
+  try {
+    // chDB types its Connection against @clickhouse/client-common while the client bundles its own copy of the
+    // same interface; the shapes match at run time (chDB's contract), only the declarations are two packages.
+    // Per-query settings must not stay on chDB's session (scoped-settings.ts).
+    connection = withQueryScopedSettings(chdb.createChdbConnection({ path: dataDir })) as unknown as ClientConnection
+  } catch (error) {
+    const late = lockHolder(dataDir) // another process opened it between the check and here
+    if (late) throw dataDirectoryLocked(dataDir, late)
+    throw new ClickHouseUnreachableError(target, (error as Error).message, { cause: error, canRetry: false })
+  }
   return createClient({ ...common, connection })
 }
 

@@ -1,5 +1,7 @@
-import { ClickHouseError } from '@clickhouse/client'
+import { lockHolder } from '../embedded/lock-holder.js'
+import { dataDirectoryLocked } from '../embedded/locked-error.js'
 import { ClickHouseQueryError, ClickHouseUnreachableError, TailhouseError } from '../errors.js'
+import { serverError } from './server-error.js'
 
 const unreachableCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH'])
 
@@ -9,12 +11,17 @@ const unreachableCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EA
  */
 export function translateClickHouseError(error: unknown, target: string): TailhouseError {
   if (error instanceof TailhouseError) return error
-  if (error instanceof ClickHouseError) {
-    const name = error.type ? ` ${error.type}` : ''
+  const server = serverError(error)
+  if (server) {
+    // Error 76 on embedded ClickHouse's status file: another process holds the data directory; name it.
+    const locked = server.code === '76' ? /Cannot lock file (\S+)\/status\b/.exec(server.message)?.[1] : undefined
+    const holder = locked ? lockHolder(locked) : undefined
+    if (locked && holder) return dataDirectoryLocked(locked, holder)
+    const name = server.type ? ` ${server.type}` : ''
     return new ClickHouseQueryError(
-      `ClickHouse error ${error.code}${name}: ${error.message.trim()}`,
-      error.code,
-      error.type,
+      `ClickHouse error ${server.code}${name}: ${server.message.trim()}`,
+      server.code,
+      server.type,
       {
         cause: error,
       },

@@ -107,6 +107,8 @@ export interface TelemetryConfig {
   tracing: boolean
   /** OTLP/HTTP base URL (spans go to <endpoint>/v1/traces); OTLP_ENDPOINT overrides. */
   otlpEndpoint: string
+  /** A Zipkin collector URL (e.g. http://127.0.0.1:9411/api/v2/spans): spans are exported there as well. */
+  zipkinEndpoint: string | undefined
   /** Share of batches traced, 0 to 1. */
   samplingRatio: number
   serviceName: string
@@ -138,6 +140,7 @@ const topicName = { pattern: /^[A-Za-z0-9._{}-]+$/, hint: 'letters, digits, . _ 
 export const telemetryDefaults: TelemetryConfig = {
   tracing: false,
   otlpEndpoint: 'http://127.0.0.1:4318',
+  zipkinEndpoint: undefined,
   samplingRatio: 1,
   serviceName: 'tailhouse',
   http: true,
@@ -306,6 +309,11 @@ export const configShape: Shape<TailhouseConfig> = {
         description: 'OTLP/HTTP base URL',
         default: telemetryDefaults.otlpEndpoint,
         parse: string({ pattern: /^https?:\/\/\S+$/, hint: 'expected http(s)://host:port' }),
+      },
+      zipkinEndpoint: {
+        description: 'Zipkin collector URL, a second exporter',
+        default: telemetryDefaults.zipkinEndpoint,
+        parse: optionalString({ pattern: /^https?:\/\/\S+$/, hint: 'expected http(s)://host:port/api/v2/spans' }),
       },
       samplingRatio: {
         description: 'share of batches traced',

@@ -1,6 +1,7 @@
 import { type Context, context, type Span, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api'
 import { W3CTraceContextPropagator } from '@opentelemetry/core'
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http'
+import { ZipkinExporter } from '@opentelemetry/exporter-zipkin'
 import { resourceFromAttributes } from '@opentelemetry/resources'
 import {
   BasicTracerProvider,
@@ -14,6 +15,8 @@ export interface TracingOptions {
   enabled: boolean
   /** OTLP/HTTP base URL; spans go to `<endpoint>/v1/traces`. */
   endpoint: string
+  /** A Zipkin collector, e.g. `http://127.0.0.1:9411/api/v2/spans`: spans go there too. */
+  zipkinEndpoint?: string | undefined
   /** Share of batches traced, 0..1. */
   samplingRatio: number
   serviceName: string
@@ -48,6 +51,13 @@ export function createTracing(options: TracingOptions): Tracing {
     sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(options.samplingRatio) }),
     spanProcessors: [
       new BatchSpanProcessor(new OTLPTraceExporter({ url: `${options.endpoint.replace(/\/$/, '')}/v1/traces` })),
+      ...(options.zipkinEndpoint
+        ? [
+            new BatchSpanProcessor(
+              new ZipkinExporter({ url: options.zipkinEndpoint, serviceName: options.serviceName }),
+            ),
+          ]
+        : []),
     ],
   })
   return {

@@ -41,4 +41,28 @@ describe('tailhouse CLI', () => {
     const { stderr } = await runTailhouse(['doctor', '--debug'], { CLICKHOUSE_URL: 'ftp://example' })
     expect(stderr).toMatch(/\n\s+at /)
   })
+
+  it('lists sql and trace', async () => {
+    const { stdout } = await runTailhouse(['--help'])
+    expect(stdout).toMatch(/^ {2}sql\s+run SQL on the ClickHouse tailhouse uses/m)
+    expect(stdout).toMatch(/^ {2}trace\s+show a message's batch trace/m)
+  })
+
+  it('explains what trace needs', async () => {
+    const trace = await runTailhouse(['trace', '--offset', '3'])
+    expect(trace.code).toBe(2)
+    expect(trace.stderr.trim()).toBe('tailhouse: trace: a message needs --topic, --partition and --offset [TH_USAGE]')
+    const both = await runTailhouse(['trace'])
+    expect(both.stderr.trim()).toBe(
+      'tailhouse: trace: give either --topic, --partition and --offset, or --query-id; see tailhouse trace --help [TH_USAGE]',
+    )
+  })
+
+  it('explains what sql needs', async () => {
+    const sql = await runTailhouse(['sql', ' ; '])
+    expect(sql.code).toBe(2)
+    expect(sql.stderr.trim()).toBe(
+      'tailhouse: sql: no statement given; e.g. tailhouse sql "SELECT version()"; see tailhouse sql --help [TH_USAGE]',
+    )
+  })
 })

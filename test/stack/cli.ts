@@ -2,13 +2,16 @@
  * `npm run stack` — brings the local stack up, prints its endpoints, and keeps it up until Ctrl-C.
  * `npm run stack -- --secure` — the same with the secured Kafka (SASL_SSL, mutual TLS, ACLs), printing the
  *   KAFKA_* variables that point tailhouse at it.
- * `npm run stack -- install` — only downloads and builds what the stack needs (Kafka jars, Jaeger), e.g. in CI.
+ * `npm run stack -- install` — only downloads and builds what the stack needs (Kafka jars, Jaeger, Zipkin, and
+ *   Chromium for the trace UI's screenshot test), e.g. in CI.
  */
 
+import { ensureChromium } from './chromium-install.js'
 import { describeStack, holdUntilSignal } from './hold.js'
 import { ensureJaegerInstalled } from './jaeger-install.js'
 import { ensureKafkaInstalled } from './kafka-install.js'
 import { type Stack, startStack } from './local-stack.js'
+import { ensureZipkinInstalled } from './zipkin-install.js'
 
 const args = process.argv.slice(2)
 const flags = new Set(args.filter((a) => a.startsWith('--')))
@@ -21,7 +24,9 @@ try {
   } else if (verb === 'install') {
     // Sequential on purpose: mvn and the Go compiler each use both cores.
     await ensureKafkaInstalled()
+    await ensureZipkinInstalled()
     await ensureJaegerInstalled()
+    await ensureChromium()
   } else if (verb === 'up') {
     const stack: Stack = await startStack(undefined, { secure: flags.has('--secure') })
     process.stdout.write(`${describeStack(stack)}\n`)

@@ -6,6 +6,8 @@ export interface StackEndpoints {
   otlpEndpoint: string
   /** Jaeger query API base URL. */
   jaegerQueryUrl: string
+  /** Zipkin base URL: its UI at `/zipkin/`, its collector at `/api/v2/spans`, its query API at `/api/v2/`. */
+  zipkinUrl: string
   /** A ClickHouse server's HTTP URL, when the stack runs one (testcontainers, or CLICKHOUSE_URL). Unset: embedded. */
   clickhouseUrl?: string | undefined
 }
@@ -15,6 +17,7 @@ export const stackEnv = {
   kafkaBootstrap: 'KAFKA_BOOTSTRAP',
   otlpEndpoint: 'OTLP_ENDPOINT',
   jaegerQueryUrl: 'JAEGER_QUERY_URL',
+  zipkinUrl: 'ZIPKIN_URL',
   clickhouseUrl: 'CLICKHOUSE_URL',
   provider: 'TAILHOUSE_STACK',
 } as const

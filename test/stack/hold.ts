@@ -11,10 +11,11 @@ export function describeStack(stack: Stack): string {
     `Kafka        ${e.kafkaBootstrap}  (${p.kafka})`,
     `OTLP/HTTP    ${e.otlpEndpoint}  (${p.jaeger})`,
     `Jaeger query ${e.jaegerQueryUrl}  (${p.jaeger})`,
+    `Zipkin       ${e.zipkinUrl}  (${p.zipkin}; trace UI at ${e.zipkinUrl}/zipkin/, spans to ${e.zipkinUrl}/api/v2/spans)`,
     `ClickHouse   ${e.clickhouseUrl ?? 'embedded (chDB) in each process'}  (${p.clickhouse})`,
     '',
     'To reuse these from another shell (tests, demo):',
-    `  export KAFKA_BOOTSTRAP=${e.kafkaBootstrap} OTLP_ENDPOINT=${e.otlpEndpoint} JAEGER_QUERY_URL=${e.jaegerQueryUrl}${e.clickhouseUrl ? ` CLICKHOUSE_URL=${e.clickhouseUrl}` : ''}`,
+    `  export KAFKA_BOOTSTRAP=${e.kafkaBootstrap} OTLP_ENDPOINT=${e.otlpEndpoint} JAEGER_QUERY_URL=${e.jaegerQueryUrl} ZIPKIN_URL=${e.zipkinUrl}${e.clickhouseUrl ? ` CLICKHOUSE_URL=${e.clickhouseUrl}` : ''}`,
   ].join('\n')
 }
 

@@ -7,11 +7,12 @@ import { type JaegerServer, startJaeger } from './jaeger-server.js'
 import type { SecureKafka } from './kafka-security.js'
 import { type KafkaServer, startKafka } from './kafka-server.js'
 import { progress } from './progress.js'
+import { startZipkin, type ZipkinServer } from './zipkin-server.js'
 
 export interface Stack {
   endpoints: StackEndpoints
   /** Which provider runs each service: `external` (from the environment), `local` (our processes), `testcontainers`. */
-  providers: { kafka: string; jaeger: string; clickhouse: string }
+  providers: { kafka: string; jaeger: string; zipkin: string; clickhouse: string }
   /** With `secure`: the secured broker's listeners, certificates and users; `endpoints.kafkaBootstrap` is its SASL_SSL one. */
   secureKafka?: SecureKafka
   /** Stops whatever this stack started. Safe to call twice. */
@@ -30,15 +31,17 @@ export interface StackOptions {
 }
 
 /**
- * Brings up Kafka and Jaeger for tests, the demo and benchmarks.
+ * Brings up Kafka, Jaeger and Zipkin for tests, the demo and benchmarks.
  *
- * - `KAFKA_BOOTSTRAP`, or `OTLP_ENDPOINT` with `JAEGER_QUERY_URL`, point at services already running: those are
- *   used as they are and never stopped.
- * - Otherwise `TAILHOUSE_STACK` picks the provider: `local` (default) starts Kafka from Maven Central jars and
- *   Jaeger built with Go, as child processes that cannot outlive this one; `testcontainers` runs the published
- *   images (Docker required); `auto` uses testcontainers when a Docker engine answers, else local.
+ * - `KAFKA_BOOTSTRAP`, `OTLP_ENDPOINT` with `JAEGER_QUERY_URL`, and `ZIPKIN_URL` point at services already running:
+ *   those are used as they are and never stopped; the others are started.
+ * - Otherwise `TAILHOUSE_STACK` picks the provider: `local` (default) starts Kafka from Maven Central jars, Jaeger
+ *   built with Go and Zipkin's jar, as child processes that cannot outlive this one; `testcontainers` runs the
+ *   published images (Docker required); `auto` uses testcontainers when a Docker engine answers, else local.
  *
- * ClickHouse is embedded in each process unless `CLICKHOUSE_URL` is set (or testcontainers runs a server).
+ * Jaeger is the trace store the tests query; Zipkin shows the same spans in a UI (Jaeger's UI has no build on any
+ * registry reachable here). ClickHouse is embedded in each process unless `CLICKHOUSE_URL` is set (or
+ * testcontainers runs a server).
  */
 export async function startStack(
   provider: StackProvider = providerFromEnv(),
@@ -49,7 +52,7 @@ export async function startStack(
   if (options.secure && provider === 'testcontainers') {
     throw new ConfigError(stackEnv.provider, 'the secured Kafka runs as a local process only; unset it or set local')
   }
-  if (external.kafkaBootstrap && external.otlpEndpoint) {
+  if (external.kafkaBootstrap && external.otlpEndpoint && external.zipkinUrl) {
     progress('stack', 'using services from the environment')
     return {
       endpoints: {
@@ -57,10 +60,12 @@ export async function startStack(
         kafkaBootstrap: external.kafkaBootstrap,
         otlpEndpoint: external.otlpEndpoint,
         jaegerQueryUrl: external.jaegerQueryUrl ?? '',
+        zipkinUrl: external.zipkinUrl,
       },
       providers: {
         kafka: 'external',
         jaeger: 'external',
+        zipkin: 'external',
         clickhouse: external.clickhouseUrl ? 'external' : 'embedded',
       },
       stop: async () => {},
@@ -99,21 +104,23 @@ export async function startSecuredKafka(): Promise<KafkaServer & { secure: Secur
 
 async function startLocalStack(external: Partial<StackEndpoints>, options: StackOptions): Promise<Stack> {
   const runDir = mkdtempSync(join(tmpdir(), 'tailhouse-stack-'))
-  const started: Array<KafkaServer | JaegerServer> = []
+  const started: Array<KafkaServer | JaegerServer | ZipkinServer> = []
   const stop = async () => {
     await Promise.allSettled(started.splice(0).map((s) => s.stop()))
     rmSync(runDir, { recursive: true, force: true, maxRetries: 3 })
   }
-  // Kafka and Jaeger start in parallel: both spend most of their start waiting. Settle both before deciding,
-  // so a service that comes up after the other failed is still stopped.
-  const [kafkaResult, jaegerResult] = await Promise.allSettled([
+  // The services start in parallel: each spends most of its start waiting. Settle all before deciding, so a
+  // service that comes up after another failed is still stopped.
+  const [kafkaResult, jaegerResult, zipkinResult] = await Promise.allSettled([
     external.kafkaBootstrap ? undefined : startKafka(runDir, { secure: options.secure === true }),
     external.otlpEndpoint ? undefined : startJaeger(runDir),
+    external.zipkinUrl ? undefined : startZipkin(runDir),
   ])
   const kafka = kafkaResult.status === 'fulfilled' ? kafkaResult.value : undefined
   const jaeger = jaegerResult.status === 'fulfilled' ? jaegerResult.value : undefined
-  for (const service of [kafka, jaeger]) if (service) started.push(service)
-  const failure = [kafkaResult, jaegerResult].find((r) => r.status === 'rejected')
+  const zipkin = zipkinResult.status === 'fulfilled' ? zipkinResult.value : undefined
+  for (const service of [kafka, jaeger, zipkin]) if (service) started.push(service)
+  const failure = [kafkaResult, jaegerResult, zipkinResult].find((r) => r.status === 'rejected')
   if (failure) {
     await stop()
     throw failure.reason
@@ -123,11 +130,13 @@ async function startLocalStack(external: Partial<StackEndpoints>, options: Stack
       kafkaBootstrap: external.kafkaBootstrap ?? kafka?.bootstrap ?? '',
       otlpEndpoint: external.otlpEndpoint ?? jaeger?.otlpEndpoint ?? '',
       jaegerQueryUrl: external.jaegerQueryUrl ?? jaeger?.queryUrl ?? '',
+      zipkinUrl: external.zipkinUrl ?? zipkin?.url ?? '',
       clickhouseUrl: external.clickhouseUrl,
     },
     providers: {
       kafka: kafka ? 'local' : 'external',
       jaeger: jaeger ? 'local' : 'external',
+      zipkin: zipkin ? 'local' : 'external',
       clickhouse: external.clickhouseUrl ? 'external' : 'embedded',
     },
     ...(kafka?.secure ? { secureKafka: kafka.secure } : {}),
@@ -157,6 +166,7 @@ function externalEndpoints(): Partial<StackEndpoints> {
     kafkaBootstrap: get(stackEnv.kafkaBootstrap),
     otlpEndpoint,
     jaegerQueryUrl,
+    zipkinUrl: get(stackEnv.zipkinUrl),
     clickhouseUrl: get(stackEnv.clickhouseUrl),
   }
 }

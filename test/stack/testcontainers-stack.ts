@@ -6,13 +6,14 @@ import type { Stack } from './local-stack.js'
 import { progress } from './progress.js'
 
 /**
- * The optional Docker provider (testcontainers 11.x): the published images of Kafka, Jaeger and a ClickHouse
+ * The optional Docker provider (testcontainers 11.x): the published images of Kafka, Jaeger, Zipkin and a ClickHouse
  * server, for machines with a Docker engine. Never required; the local provider needs no Docker. Ryuk, the
  * testcontainers reaper, removes the containers if this process dies.
  */
 const images = {
   kafka: 'apache/kafka:4.1.1',
   jaeger: 'jaegertracing/jaeger:2.13.0',
+  zipkin: 'openzipkin/zipkin:3.6.1',
   clickhouse: 'clickhouse/clickhouse-server:25.8',
 } as const
 
@@ -78,6 +79,16 @@ export async function startContainerStack(external: Partial<StackEndpoints>): Pr
       otlpEndpoint = `http://${jaeger.getHost()}:${jaeger.getMappedPort(4318)}`
       jaegerQueryUrl = `http://${jaeger.getHost()}:${jaeger.getMappedPort(16686)}`
     }
+    let zipkinUrl = external.zipkinUrl
+    if (!zipkinUrl) {
+      progress('zipkin', `starting ${images.zipkin}`)
+      const zipkin = await new GenericContainer(images.zipkin)
+        .withExposedPorts(9411)
+        .withWaitStrategy(Wait.forHttp('/health', 9411))
+        .start()
+      started.push(zipkin)
+      zipkinUrl = `http://${zipkin.getHost()}:${zipkin.getMappedPort(9411)}`
+    }
     let clickhouseUrl = external.clickhouseUrl
     if (!clickhouseUrl) {
       progress('clickhouse', `starting ${images.clickhouse}`)
@@ -90,10 +101,11 @@ export async function startContainerStack(external: Partial<StackEndpoints>): Pr
       clickhouseUrl = `http://${clickhouse.getHost()}:${clickhouse.getMappedPort(8123)}`
     }
     return {
-      endpoints: { kafkaBootstrap, otlpEndpoint, jaegerQueryUrl: jaegerQueryUrl ?? '', clickhouseUrl },
+      endpoints: { kafkaBootstrap, otlpEndpoint, jaegerQueryUrl: jaegerQueryUrl ?? '', zipkinUrl, clickhouseUrl },
       providers: {
         kafka: external.kafkaBootstrap ? 'external' : 'testcontainers',
         jaeger: external.otlpEndpoint ? 'external' : 'testcontainers',
+        zipkin: external.zipkinUrl ? 'external' : 'testcontainers',
         clickhouse: external.clickhouseUrl ? 'external' : 'testcontainers',
       },
       stop,
