@@ -12,6 +12,7 @@ export const errorCodes = [
   'TH_UNSUPPORTED_TYPE', // a source column's ClickHouse type has no mapping
   'TH_CAPTURE', // a source cannot be captured (wrong engine, unsafe server settings, missing objects)
   'TH_MIGRATION', // an engine migration failed or an applied migration file was changed
+  'TH_REGISTRY', // the schema registry is unreachable, refused a request, or refused a schema as incompatible
 ] as const
 
 export type ErrorCode = (typeof errorCodes)[number]
@@ -111,6 +112,29 @@ export class MigrationError extends TailhouseError {
   constructor(migration: string, message: string, options: TailhouseErrorOptions = {}) {
     super('TH_MIGRATION', `${migration}: ${message}`, options)
     this.migration = migration
+  }
+}
+
+export class RegistryError extends TailhouseError {
+  /** The registry subject concerned, or '' for requests about no subject. */
+  readonly subject: string
+  /** The registry's HTTP status and Confluent error code, when it answered. */
+  readonly status: number | undefined
+  readonly registryCode: number | undefined
+
+  constructor(
+    subject: string,
+    message: string,
+    options: TailhouseErrorOptions & { status?: number; registryCode?: number } = {},
+  ) {
+    super(
+      'TH_REGISTRY',
+      subject ? `schema registry, subject ${subject}: ${message}` : `schema registry: ${message}`,
+      options,
+    )
+    this.subject = subject
+    this.status = options.status
+    this.registryCode = options.registryCode
   }
 }
 

@@ -7,6 +7,7 @@ import {
   canRetry,
   errorCodes,
   MigrationError,
+  RegistryError,
   StackError,
   type TailhouseError,
   UnsupportedTypeError,
@@ -31,6 +32,7 @@ describe('errors', () => {
     ],
     [new CaptureError('shop.orders', 'is a Distributed table'), 'TH_CAPTURE', false],
     [new MigrationError('0001_changelog.sql', 'checksum changed'), 'TH_MIGRATION', false],
+    [new RegistryError('orders-value', 'unreachable', { canRetry: true }), 'TH_REGISTRY', true],
   ]
 
   it.each(cases)('%s has its code and retry policy', (error, code, retriable) => {

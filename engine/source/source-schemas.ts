@@ -2,7 +2,7 @@ import type { ClickHouseClient } from '@clickhouse/client'
 import { latestVersions, type RegisteredVersion, readRegistry } from '../capture/registry.js'
 import { splitSource } from '../capture/source-table.js'
 import type { ProtobufConfig, SourceConfig } from '../config/config.js'
-import { createMessageEncoder, type MessageEncoder } from '../encoding/row-encoder.js'
+import { createMessageEncoder, type EncodingFormat, type MessageEncoder } from '../encoding/row-encoder.js'
 import { createRowDecoder, type RowDecoder } from '../encoding/rowbinary-decoder.js'
 import { CaptureError } from '../errors.js'
 import { toCapturedColumn } from '../schema/parse-clickhouse-type.js'
@@ -24,7 +24,7 @@ export interface SourceSchemasOptions {
   /** Where the registry is read; absent for {@link SourceSchemas.preloaded} schemas. */
   client?: ClickHouseClient
   database: string
-  format: 'protobuf' | 'json'
+  format: EncodingFormat
   protobuf: Pick<ProtobufConfig, 'timestamps' | 'enums'>
   sources: SourceConfig[]
 }
