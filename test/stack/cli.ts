@@ -1,12 +1,15 @@
 /**
  * `npm run stack` — brings the local stack up, prints its endpoints, and keeps it up until Ctrl-C.
- * `npm run stack -- install` — only downloads and builds what the stack needs (Kafka jars, Jaeger), e.g. in CI.
+ * `npm run stack -- install` — only downloads and builds what the stack needs (Kafka jars, Jaeger, Apicurio
+ * Registry, the Python consumers' venv), e.g. in CI.
  */
 
 import { describeStack, holdUntilSignal } from './hold.js'
 import { ensureJaegerInstalled } from './jaeger-install.js'
 import { ensureKafkaInstalled } from './kafka-install.js'
 import { type Stack, startStack } from './local-stack.js'
+import { ensurePythonVenv } from './python-install.js'
+import { ensureRegistryInstalled } from './registry-install.js'
 
 const verb = process.argv[2] ?? 'up'
 try {
@@ -14,6 +17,8 @@ try {
     // Sequential on purpose: mvn and the Go compiler each use both cores.
     await ensureKafkaInstalled()
     await ensureJaegerInstalled()
+    await ensureRegistryInstalled()
+    await ensurePythonVenv()
   } else if (verb === 'up') {
     const stack: Stack = await startStack()
     process.stdout.write(`${describeStack(stack)}\n`)

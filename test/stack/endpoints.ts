@@ -6,6 +6,8 @@ export interface StackEndpoints {
   otlpEndpoint: string
   /** Jaeger query API base URL. */
   jaegerQueryUrl: string
+  /** Schema registry (Confluent REST API) base URL, e.g. Apicurio's `http://127.0.0.1:<port>/apis/ccompat/v7`. */
+  schemaRegistryUrl: string
   /** A ClickHouse server's HTTP URL, when the stack runs one (testcontainers, or CLICKHOUSE_URL). Unset: embedded. */
   clickhouseUrl?: string | undefined
 }
@@ -16,5 +18,6 @@ export const stackEnv = {
   otlpEndpoint: 'OTLP_ENDPOINT',
   jaegerQueryUrl: 'JAEGER_QUERY_URL',
   clickhouseUrl: 'CLICKHOUSE_URL',
+  schemaRegistryUrl: 'SCHEMA_REGISTRY_URL',
   provider: 'TAILHOUSE_STACK',
 } as const

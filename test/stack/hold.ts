@@ -9,10 +9,11 @@ export function describeStack(stack: Stack): string {
     `Kafka        ${e.kafkaBootstrap}  (${p.kafka})`,
     `OTLP/HTTP    ${e.otlpEndpoint}  (${p.jaeger})`,
     `Jaeger query ${e.jaegerQueryUrl}  (${p.jaeger})`,
+    `Registry     ${e.schemaRegistryUrl}  (${p.registry})`,
     `ClickHouse   ${e.clickhouseUrl ?? 'embedded (chDB) in each process'}  (${p.clickhouse})`,
     '',
     'To reuse these from another shell (tests, demo):',
-    `  export KAFKA_BOOTSTRAP=${e.kafkaBootstrap} OTLP_ENDPOINT=${e.otlpEndpoint} JAEGER_QUERY_URL=${e.jaegerQueryUrl}${e.clickhouseUrl ? ` CLICKHOUSE_URL=${e.clickhouseUrl}` : ''}`,
+    `  export KAFKA_BOOTSTRAP=${e.kafkaBootstrap} OTLP_ENDPOINT=${e.otlpEndpoint} JAEGER_QUERY_URL=${e.jaegerQueryUrl} SCHEMA_REGISTRY_URL=${e.schemaRegistryUrl}${e.clickhouseUrl ? ` CLICKHOUSE_URL=${e.clickhouseUrl}` : ''}`,
   ].join('\n')
 }
 
