@@ -114,6 +114,13 @@ export interface RegistryConfig {
   timeoutMs: number
 }
 
+export interface DebeziumConfig {
+  /** Wrap each event as `{ schema, payload }` with its Kafka Connect schema (JsonConverter schemas.enable=true). */
+  includeSchema: boolean
+  /** The logical server name: `source.name` of the events and the prefix of their schema names. */
+  serverName: string
+}
+
 export interface TailhouseConfig {
   clickhouse: ClickHouseConfig
   capture: CaptureConfig
@@ -122,6 +129,8 @@ export interface TailhouseConfig {
   engine: EngineConfig
   /** Always set by parseConfig; optional for configs built in code before the registry existed. */
   registry?: RegistryConfig
+  /** engine.format debezium-json only; always set by parseConfig. */
+  debezium?: DebeziumConfig
   telemetry: TelemetryConfig
 }
 
@@ -176,6 +185,8 @@ export const registryDefaults: RegistryConfig = {
   tlsKey: undefined,
   timeoutMs: 10_000,
 }
+
+export const debeziumDefaults: DebeziumConfig = { includeSchema: false, serverName: 'tailhouse' }
 
 export const configShape: Shape<TailhouseConfig> = {
   clickhouse: {
@@ -324,6 +335,22 @@ export const configShape: Shape<TailhouseConfig> = {
         description: 'per-request timeout in ms',
         default: registryDefaults.timeoutMs,
         parse: integer(100, 300_000),
+      },
+    }),
+  },
+  debezium: {
+    description: 'the debezium-json format',
+    default: debeziumDefaults,
+    parse: object<DebeziumConfig>({
+      includeSchema: {
+        description: 'wrap events as { schema, payload } (Kafka Connect JsonConverter with schemas.enable=true)',
+        default: debeziumDefaults.includeSchema,
+        parse: boolean(),
+      },
+      serverName: {
+        description: 'source.name of the events and prefix of their schema names',
+        default: debeziumDefaults.serverName,
+        parse: string({ pattern: /^[A-Za-z_][A-Za-z0-9_.-]*$/, hint: 'letters, digits, _ . -' }),
       },
     }),
   },

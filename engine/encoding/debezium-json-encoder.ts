@@ -16,9 +16,15 @@
  * `source` holds `version` (tailhouse's), `connector` "tailhouse", `name` (the logical server name), `ts_ms` (the
  * row's ingest time, ms), `ts_us`, `snapshot` "false", `db`, `table`, `query_id`, `schema_version` and the
  * changelog cursor (`partition_id`, `block_number`, `block_offset`); top-level `ts_ms` is when tailhouse encoded
- * the event. Row values are the typed JSON of json-values.ts (schema/json-schema-mapping.ts's table). No tombstone
+ * the event. Row values are the typed JSON of json-values.ts (schema/json-schema-mapping.ts's table), except that
+ * UInt64 is decimal text (as Debezium writes unsigned BIGINT with `decimal.handling.mode=string`). No tombstone
  * follows a delete.
+ *
+ * With `debezium.includeSchema` each value is `{ "schema": <Connect schema>, "payload": <event> }`, what
+ * JsonConverter writes with `schemas.enable=true` (schema/connect-schema-mapping.ts): sink connectors and
+ * Debezium's transforms need it.
  */
+import { connectEnvelopeSchema } from '../schema/connect-schema-mapping.js'
 import { version as tailhouseVersion } from '../version.js'
 import { compileJsonRow } from './json-values.js'
 import type { MessageEncoder, RowSchema } from './row-encoder.js'
@@ -39,15 +45,21 @@ export function debeziumOp(op: string): { op: string; rowIn: 'before' | 'after' 
 }
 
 export function createDebeziumJsonEncoder(schema: RowSchema, now: () => number = Date.now): MessageEncoder {
-  const row = compileJsonRow(schema.columns)
+  const row = compileJsonRow(schema.columns, { uint64AsText: true })
   const connector = `"version":${JSON.stringify(tailhouseVersion)},"connector":"tailhouse"`
+  const name = schema.debezium?.serverName ?? 'tailhouse'
+  let wrap = (event: string) => event
+  if (schema.debezium?.includeSchema) {
+    const [database = '', table = ''] = (schema.source ?? '.').split(/\.(.*)/s)
+    const prefix = `{"schema":${JSON.stringify(connectEnvelopeSchema(name, database, table, schema.columns))},"payload":`
+    wrap = (event) => `${prefix}${event}}`
+  }
   return {
     encode: (fields, values) => {
       const { op, rowIn } = debeziumOp(fields.op)
       const dot = fields.source.indexOf('.')
       const database = fields.source.slice(0, dot)
       const table = fields.source.slice(dot + 1)
-      const name = schema.debezium?.serverName ?? 'tailhouse'
       const ingestMicros = fields.ingestTimeMicros
       const source =
         `{${connector},"name":${JSON.stringify(name)},"ts_ms":${ingestMicros / 1000n},"ts_us":${ingestMicros},` +
@@ -59,7 +71,7 @@ export function createDebeziumJsonEncoder(schema: RowSchema, now: () => number =
       const before = rowIn === 'before' ? rowText : 'null'
       const after = rowIn === 'after' ? rowText : 'null'
       return Buffer.from(
-        `{"before":${before},"after":${after},"source":${source},"op":"${op}","ts_ms":${now()}}`,
+        wrap(`{"before":${before},"after":${after},"source":${source},"op":"${op}","ts_ms":${now()}}`),
         'utf8',
       )
     },

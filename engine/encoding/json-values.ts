@@ -12,12 +12,20 @@ import { scaleText } from './rowbinary-text.js'
 
 export type WriteJson = (value: unknown) => string
 
+export interface JsonValueOptions {
+  /** UInt64 as decimal text rather than a JSON number (debezium-json: Connect's int64 cannot hold it). */
+  uint64AsText?: boolean
+}
+
 /** The row writer: `{"<column>":<value>,…}` in column order; errors name the column ({@link RowEncodeError}). */
-export function compileJsonRow(columns: readonly CapturedColumn[]): (row: Record<string, unknown>) => string {
+export function compileJsonRow(
+  columns: readonly CapturedColumn[],
+  options: JsonValueOptions = {},
+): (row: Record<string, unknown>) => string {
   const parts = columns.map((column) => ({
     column: column.name,
     prefix: `${JSON.stringify(column.name)}:`,
-    write: compileJsonValue(column.type),
+    write: compileJsonValue(column.type, options),
   }))
   return (row) => {
     let out = '{'
@@ -34,22 +42,23 @@ export function compileJsonRow(columns: readonly CapturedColumn[]): (row: Record
   }
 }
 
-export function compileJsonValue(type: ClickHouseType): WriteJson {
+export function compileJsonValue(type: ClickHouseType, options: JsonValueOptions = {}): WriteJson {
+  const sub = (t: ClickHouseType) => compileJsonValue(t, options)
   switch (type.kind) {
     case 'lowCardinality':
-      return compileJsonValue(type.inner)
+      return sub(type.inner)
     case 'nullable': {
-      const inner = compileJsonValue(type.inner)
+      const inner = sub(type.inner)
       return (value) => (value === null ? 'null' : inner(value))
     }
     case 'array':
-      return list(compileJsonValue(type.element))
+      return list(sub(type.element))
     case 'nested':
-      return list(compileJsonValue({ kind: 'tuple', elements: type.fields }))
+      return list(sub({ kind: 'tuple', elements: type.fields }))
     case 'map': {
       if (!hasKeyText(type.key)) {
-        const key = compileJsonValue(type.key)
-        const value = compileJsonValue(type.value)
+        const key = sub(type.key)
+        const value = sub(type.value)
         return (pairs) => {
           let out = '['
           for (const [k, v] of pairs as Array<[unknown, unknown]>) {
@@ -59,7 +68,7 @@ export function compileJsonValue(type: ClickHouseType): WriteJson {
         }
       }
       const key = compileKeyText(type.key)
-      const value = compileJsonValue(type.value)
+      const value = sub(type.value)
       return (pairs) => {
         // A repeated key keeps its last value, as the map formats do; JSON objects must not repeat keys.
         const entries = new Map<string, string>()
@@ -72,7 +81,7 @@ export function compileJsonValue(type: ClickHouseType): WriteJson {
     case 'tuple': {
       const parts = type.elements.map((element, i) => {
         const key = element.name ?? `_${i + 1}`
-        return { key, prefix: `${JSON.stringify(key)}:`, write: compileJsonValue(element.type) }
+        return { key, prefix: `${JSON.stringify(key)}:`, write: sub(element.type) }
       })
       return (value) => {
         const object = value as Record<string, unknown>
@@ -83,7 +92,8 @@ export function compileJsonValue(type: ClickHouseType): WriteJson {
     }
     case 'int':
       // 8–32 bits are numbers, 64 bits bigints (written as exact integer text), wider ones decimal text.
-      return type.bits > 64 ? (value) => `"${value}"` : String
+      if (type.bits > 64 || (options.uint64AsText && type.bits === 64 && !type.signed)) return (v) => `"${v}"`
+      return String
     case 'float': {
       const text = type.bits === 32 ? float32Text : float64Text
       return (value) => text(value as number, nonFiniteJson)

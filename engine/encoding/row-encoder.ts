@@ -81,8 +81,11 @@ export interface RowSchema {
    * Confluent's wire format. Only for protobuf, avro and json-schema.
    */
   registry?: { schemaId: number }
-  /** debezium-json only: `source.db` and `source.name` of the events (default: the source's database, 'tailhouse'). */
-  debezium?: { serverName?: string }
+  /**
+   * debezium-json only: `source.name` and the schema name prefix (default 'tailhouse'); `includeSchema` wraps each
+   * event as `{ schema, payload }` with its Kafka Connect schema (needs `source`).
+   */
+  debezium?: { serverName?: string; includeSchema?: boolean }
 }
 
 /**

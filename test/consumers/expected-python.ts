@@ -119,35 +119,44 @@ export function expectedAvro(type: ClickHouseType, value: unknown): Canonical {
   }
 }
 
-/** The JSON Schema deserializer's value: the parsed JSON document (Python's json keeps big integers exact). */
-export function expectedJson(type: ClickHouseType, value: unknown): Canonical {
+/**
+ * The JSON Schema deserializer's value: the parsed JSON document (Python's json keeps big integers exact). With
+ * `uint64AsText`, debezium-json's row values.
+ */
+export function expectedJson(
+  type: ClickHouseType,
+  value: unknown,
+  options: { uint64AsText?: boolean } = {},
+): Canonical {
+  const sub = (t: ClickHouseType, v: unknown) => expectedJson(t, v, options)
   switch (type.kind) {
     case 'lowCardinality':
-      return expectedJson(type.inner, value)
+      return sub(type.inner, value)
     case 'nullable':
-      return value === null ? null : expectedJson(type.inner, value)
+      return value === null ? null : sub(type.inner, value)
     case 'array':
-      return (value as unknown[]).map((v) => expectedJson(type.element, v))
+      return (value as unknown[]).map((v) => sub(type.element, v))
     case 'nested':
-      return (value as unknown[]).map((v) => expectedJson({ kind: 'tuple', elements: type.fields }, v))
+      return (value as unknown[]).map((v) => sub({ kind: 'tuple', elements: type.fields }, v))
     case 'map': {
       const pairs = value as Array<[unknown, unknown]>
       if (!hasKeyText(type.key)) {
-        return pairs.map(([k, v]) => ({ key: expectedJson(type.key, k), value: expectedJson(type.value, v) }))
+        return pairs.map(([k, v]) => ({ key: sub(type.key, k), value: sub(type.value, v) }))
       }
-      return Object.fromEntries(pairs.map(([k, v]) => [keyText(type.key, k), expectedJson(type.value, v)]))
+      return Object.fromEntries(pairs.map(([k, v]) => [keyText(type.key, k), sub(type.value, v)]))
     }
     case 'tuple': {
       const object = value as Record<string, unknown>
       return Object.fromEntries(
         type.elements.map((e, i) => {
           const key = e.name ?? `_${i + 1}`
-          return [key, expectedJson(e.type, object[key])]
+          return [key, sub(e.type, object[key])]
         }),
       )
     }
     case 'int':
-      return type.bits > 64 ? String(value) : int(value as number | bigint)
+      if (type.bits > 64 || (options.uint64AsText && type.bits === 64 && !type.signed)) return String(value)
+      return int(value as number | bigint)
     case 'float':
       return type.bits === 32 ? shortestFloat32(value as number) : value
     case 'bool':

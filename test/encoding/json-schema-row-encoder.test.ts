@@ -97,7 +97,11 @@ describe('debezium-json encoder', () => {
   it('writes an insert as op c with the row in after, and the source block', () => {
     const event = encode('insert')
     expect(event).toMatchObject({ before: null, op: 'c', ts_ms: 1234 })
-    expect(JSON.stringify(event.after)).toBe(JSON.stringify(JSON.parse(row1Json)))
+    // As the json-schema row, but UInt64 as decimal text (Connect's int64 cannot hold it).
+    const row1Debezium = row1Json
+      .replace('"u64":18446744073709551615', '"u64":"18446744073709551615"')
+      .replace('"m":{"z":1,"a":18446744073709551615}', '"m":{"z":"1","a":"18446744073709551615"}')
+    expect(JSON.stringify(event.after)).toBe(JSON.stringify(JSON.parse(row1Debezium)))
     expect(event.source).toEqual({
       version: expect.any(String),
       connector: 'tailhouse',
@@ -120,5 +124,38 @@ describe('debezium-json encoder', () => {
     expect(encode('delete')).toMatchObject({ op: 'd', before: { id: 1 }, after: null })
     expect(encode('retract')).toMatchObject({ op: 'd', before: { id: 1 }, after: null })
     expect(() => encode('merge')).toThrow(/unknown op "merge"/)
+  })
+
+  it('wraps events with their Kafka Connect schema when asked', () => {
+    const wrapped = JSON.parse(
+      createDebeziumJsonEncoder({ ...schema, debezium: { includeSchema: true, serverName: 'ch' } }, () => 1)
+        .encode(fields, decodedRow1)
+        .toString('utf8'),
+    )
+    expect(wrapped.payload).toMatchObject({ op: 'c', before: null, after: { id: 1 }, source: { name: 'ch' } })
+    expect(wrapped.schema).toMatchObject({ type: 'struct', name: 'ch.db.every.Envelope', optional: false })
+    const after = wrapped.schema.fields.find((f: { field: string }) => f.field === 'after')
+    expect(after).toMatchObject({ name: 'ch.db.every.Value', optional: true })
+    const types = Object.fromEntries(after.fields.map((f: { field: string }) => [f.field, f]))
+    expect(types).toMatchObject({
+      u8: { type: 'int16' },
+      u64: { type: 'string' },
+      dt: { type: 'string', name: 'io.debezium.time.IsoDate' },
+      dt64: { type: 'string', name: 'io.debezium.time.ZonedTimestamp' },
+      e8: { type: 'string', name: 'io.debezium.data.Enum', parameters: { allowed: 'neg,two' } },
+      lcn: { type: 'string', optional: true },
+      arr: { type: 'array', items: { type: 'string', optional: true } },
+      m: { type: 'map', keys: { type: 'string' }, values: { type: 'string' } },
+      am: { type: 'array', items: { type: 'struct' } },
+      tu: {
+        type: 'struct',
+        fields: [
+          { field: '_1', type: 'int16' },
+          { field: '_2', type: 'string' },
+        ],
+      },
+    })
+    // Every column has a schema, in column order.
+    expect(after.fields.map((f: { field: string }) => f.field)).toEqual(captured.map((c) => c.name))
   })
 })

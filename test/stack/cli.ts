@@ -1,9 +1,10 @@
 /**
  * `npm run stack` — brings the local stack up, prints its endpoints, and keeps it up until Ctrl-C.
  * `npm run stack -- install` — only downloads and builds what the stack needs (Kafka jars, Jaeger, Apicurio
- * Registry, the Python consumers' venv), e.g. in CI.
+ * Registry, the Python consumers' venv, the Debezium event reader's jars), e.g. in CI.
  */
 
+import { ensureDebeziumReaderInstalled } from './debezium-install.js'
 import { describeStack, holdUntilSignal } from './hold.js'
 import { ensureJaegerInstalled } from './jaeger-install.js'
 import { ensureKafkaInstalled } from './kafka-install.js'
@@ -19,6 +20,7 @@ try {
     await ensureJaegerInstalled()
     await ensureRegistryInstalled()
     await ensurePythonVenv()
+    await ensureDebeziumReaderInstalled()
   } else if (verb === 'up') {
     const stack: Stack = await startStack()
     process.stdout.write(`${describeStack(stack)}\n`)
