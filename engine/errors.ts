@@ -121,11 +121,13 @@ export class RegistryError extends TailhouseError {
   /** The registry's HTTP status and Confluent error code, when it answered. */
   readonly status: number | undefined
   readonly registryCode: number | undefined
+  /** The registry's own message, when it gave one. */
+  readonly detail: string | undefined
 
   constructor(
     subject: string,
     message: string,
-    options: TailhouseErrorOptions & { status?: number; registryCode?: number } = {},
+    options: TailhouseErrorOptions & { status?: number; registryCode?: number; detail?: string } = {},
   ) {
     super(
       'TH_REGISTRY',
@@ -135,6 +137,7 @@ export class RegistryError extends TailhouseError {
     this.subject = subject
     this.status = options.status
     this.registryCode = options.registryCode
+    this.detail = options.detail
   }
 }
 

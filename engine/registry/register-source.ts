@@ -84,7 +84,7 @@ export async function registerSourceVersion(
     return { subject, schemaId, compatibility, created: true }
   } catch (error) {
     if (error instanceof RegistryError && error.status === 409) {
-      throw await incompatible(client, input, subject, compatibility, schema, error.message, error)
+      throw await incompatible(client, input, subject, compatibility, schema, error.detail ?? error.message, error)
     }
     throw error
   }

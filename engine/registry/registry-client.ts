@@ -142,5 +142,6 @@ export function refusal(subject: string, what: string, res: JsonResponse, canRet
     status: res.status,
     registryCode,
     canRetry,
+    detail: message,
   })
 }
