@@ -14,7 +14,13 @@ export async function runPython(script: string, args: string[], timeoutMs = 90_0
     execFile(
       python,
       [path, ...args],
-      { cwd: join(repoRoot, 'test/consumers'), timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 },
+      {
+        cwd: join(repoRoot, 'test/consumers'),
+        // No __pycache__ in the work tree.
+        env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' },
+        timeout: timeoutMs,
+        maxBuffer: 64 * 1024 * 1024,
+      },
       (error, out, err) => {
         if (error) reject(new Error(`${script} failed: ${error.message}\n${err}`))
         else resolveRun(out)
