@@ -10,6 +10,8 @@ import argparse
 import collections
 import decimal
 import json
+import shutil
+import tempfile
 import time
 
 from quixstreams import Application
@@ -27,6 +29,14 @@ def main():
     parser.add_argument("--idle-seconds", type=float, default=8)
     args = parser.parse_args()
 
+    state_dir = tempfile.mkdtemp(prefix="quix-state-")  # not ./state in the work tree
+    try:
+        run(args, state_dir)
+    finally:
+        shutil.rmtree(state_dir, ignore_errors=True)
+
+
+def run(args, state_dir):
     app = Application(
         broker_address=args.bootstrap,
         consumer_group=f"quix-paid-orders-{time.time()}",
@@ -34,6 +44,7 @@ def main():
         processing_guarantee="exactly-once",
         # Say it rather than rely on librdkafka's default: only committed transactions count.
         consumer_extra_config={"isolation.level": "read_committed"},
+        state_dir=state_dir,
     )
     topic = app.topic(
         args.topic,
