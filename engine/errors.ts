@@ -18,6 +18,7 @@ export const errorCodes = [
   'TH_KAFKA_AUTH', // Kafka refused the credentials, or TLS to it failed (untrusted or wrong-host certificate)
   'TH_KAFKA_ACCESS', // Kafka denied an operation: an ACL is missing
   'TH_TRACE', // a trace cannot be found: no traceparent, the trace store cannot be reached or lacks it
+  'TH_REGISTRY', // the schema registry is unreachable, refused a request, or refused a schema as incompatible
 ] as const
 
 export type ErrorCode = (typeof errorCodes)[number]
@@ -182,6 +183,32 @@ export class KafkaAuthorizationError extends TailhouseError {
 export class TraceLookupError extends TailhouseError {
   constructor(message: string, options: TailhouseErrorOptions = {}) {
     super('TH_TRACE', message, options)
+  }
+}
+
+export class RegistryError extends TailhouseError {
+  /** The registry subject concerned, or '' for requests about no subject. */
+  readonly subject: string
+  /** The registry's HTTP status and Confluent error code, when it answered. */
+  readonly status: number | undefined
+  readonly registryCode: number | undefined
+  /** The registry's own message, when it gave one. */
+  readonly detail: string | undefined
+
+  constructor(
+    subject: string,
+    message: string,
+    options: TailhouseErrorOptions & { status?: number; registryCode?: number; detail?: string } = {},
+  ) {
+    super(
+      'TH_REGISTRY',
+      subject ? `schema registry, subject ${subject}: ${message}` : `schema registry: ${message}`,
+      options,
+    )
+    this.subject = subject
+    this.status = options.status
+    this.registryCode = options.registryCode
+    this.detail = options.detail
   }
 }
 

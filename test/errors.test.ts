@@ -12,6 +12,7 @@ import {
   KafkaError,
   MigrationError,
   OffsetsError,
+  RegistryError,
   StackError,
   type TailhouseError,
   TraceLookupError,
@@ -51,6 +52,7 @@ describe('errors', () => {
       'TH_KAFKA_ACCESS',
       false,
     ],
+    [new RegistryError('orders-value', 'unreachable', { canRetry: true }), 'TH_REGISTRY', true],
   ]
 
   it.each(cases)('%s has its code and retry policy', (error, code, retriable) => {

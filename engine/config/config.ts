@@ -54,7 +54,11 @@ export interface KafkaConfig {
 export interface EngineConfig {
   /** Names this engine: its transactional id is tailhouse-<id>; two instances with one id fence each other. */
   id: string
-  format: 'protobuf' | 'json'
+  /**
+   * protobuf, json: as before. avro, json-schema: registry formats, need `registry.url`. debezium-json: Debezium
+   * change events. protobuf with `registry.url` set is framed in Confluent's wire format too.
+   */
+  format: 'protobuf' | 'json' | 'avro' | 'json-schema' | 'debezium-json'
   /** A batch (one transaction) holds at most this many rows… */
   batchMaxRows: number
   /** …and at most about this many payload bytes. */
@@ -119,12 +123,39 @@ export interface TelemetryConfig {
   httpPort: number
 }
 
+export interface RegistryConfig {
+  /** Confluent-compatible schema registry base URL; unset: no registry. SCHEMA_REGISTRY_URL overrides. */
+  url: string | undefined
+  /** How subjects are named: topic (`<topic>-value`), record (the record's full name), topic-record (both). */
+  subjectNameStrategy: 'topic' | 'record' | 'topic-record'
+  /** Basic auth; SCHEMA_REGISTRY_USERNAME / SCHEMA_REGISTRY_PASSWORD override. */
+  username: string | undefined
+  password: string | undefined
+  /** CA bundle for an https URL, and a client certificate and key for mutual TLS (SCHEMA_REGISTRY_TLS_*). */
+  tlsCa: string | undefined
+  tlsCert: string | undefined
+  tlsKey: string | undefined
+  /** Per-request timeout. */
+  timeoutMs: number
+}
+
+export interface DebeziumConfig {
+  /** Wrap each event as `{ schema, payload }` with its Kafka Connect schema (JsonConverter schemas.enable=true). */
+  includeSchema: boolean
+  /** The logical server name: `source.name` of the events and the prefix of their schema names. */
+  serverName: string
+}
+
 export interface TailhouseConfig {
   clickhouse: ClickHouseConfig
   capture: CaptureConfig
   protobuf: ProtobufConfig
   kafka: KafkaConfig
   engine: EngineConfig
+  /** Always set by parseConfig; optional for configs built in code before the registry existed. */
+  registry?: RegistryConfig
+  /** engine.format debezium-json only; always set by parseConfig. */
+  debezium?: DebeziumConfig
   telemetry: TelemetryConfig
 }
 
@@ -172,6 +203,19 @@ export const engineDefaults: EngineConfig = {
   onPoisonRow: 'stop',
   headers: 'lean',
 }
+
+export const registryDefaults: RegistryConfig = {
+  url: undefined,
+  subjectNameStrategy: 'topic',
+  username: undefined,
+  password: undefined,
+  tlsCa: undefined,
+  tlsCert: undefined,
+  tlsKey: undefined,
+  timeoutMs: 10_000,
+}
+
+export const debeziumDefaults: DebeziumConfig = { includeSchema: false, serverName: 'tailhouse' }
 
 export const configShape: Shape<TailhouseConfig> = {
   clickhouse: {
@@ -271,7 +315,11 @@ export const configShape: Shape<TailhouseConfig> = {
         default: engineDefaults.id,
         parse: string({ pattern: /^[A-Za-z0-9._-]+$/, hint: 'letters, digits, . _ -' }),
       },
-      format: { description: 'message format', default: engineDefaults.format, parse: oneOf('protobuf', 'json') },
+      format: {
+        description: 'message format',
+        default: engineDefaults.format,
+        parse: oneOf('protobuf', 'json', 'avro', 'json-schema', 'debezium-json'),
+      },
       batchMaxRows: {
         description: 'rows per transaction',
         default: engineDefaults.batchMaxRows,
@@ -297,6 +345,48 @@ export const configShape: Shape<TailhouseConfig> = {
         description: 'message headers: lean (traceparent only) or full (also source, op, cursor, …)',
         default: engineDefaults.headers,
         parse: oneOf('lean', 'full'),
+      },
+    }),
+  },
+  registry: {
+    description: 'the schema registry (Confluent API); SCHEMA_REGISTRY_* environment variables override',
+    default: registryDefaults,
+    parse: object<RegistryConfig>({
+      url: {
+        description: 'registry base URL; unset: no registry',
+        default: undefined,
+        parse: optionalString({ pattern: /^https?:\/\/\S+$/, hint: 'expected http(s)://host:port[/path]' }),
+      },
+      subjectNameStrategy: {
+        description: 'subject naming: topic (<topic>-value), record (record name), topic-record (<topic>-<record>)',
+        default: registryDefaults.subjectNameStrategy,
+        parse: oneOf('topic', 'record', 'topic-record'),
+      },
+      username: { description: 'basic auth user', default: undefined, parse: optionalString() },
+      password: { description: 'basic auth password', default: undefined, parse: optionalString() },
+      tlsCa: { description: 'CA bundle file for https', default: undefined, parse: optionalString() },
+      tlsCert: { description: 'client certificate file (mutual TLS)', default: undefined, parse: optionalString() },
+      tlsKey: { description: 'client key file (mutual TLS)', default: undefined, parse: optionalString() },
+      timeoutMs: {
+        description: 'per-request timeout in ms',
+        default: registryDefaults.timeoutMs,
+        parse: integer(100, 300_000),
+      },
+    }),
+  },
+  debezium: {
+    description: 'the debezium-json format',
+    default: debeziumDefaults,
+    parse: object<DebeziumConfig>({
+      includeSchema: {
+        description: 'wrap events as { schema, payload } (Kafka Connect JsonConverter with schemas.enable=true)',
+        default: debeziumDefaults.includeSchema,
+        parse: boolean(),
+      },
+      serverName: {
+        description: 'source.name of the events and prefix of their schema names',
+        default: debeziumDefaults.serverName,
+        parse: string({ pattern: /^[A-Za-z_][A-Za-z0-9_.-]*$/, hint: 'letters, digits, _ . -' }),
       },
     }),
   },

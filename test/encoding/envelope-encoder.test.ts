@@ -158,6 +158,6 @@ describe('message encoder', () => {
   })
 
   it('refuses an unknown format', () => {
-    expect(() => createMessageEncoder('avro' as 'json', schema)).toThrow('unknown encoding format "avro"')
+    expect(() => createMessageEncoder('xml' as 'json', schema)).toThrow('unknown encoding format "xml"')
   })
 })

@@ -8,6 +8,8 @@ export interface StackEndpoints {
   jaegerQueryUrl: string
   /** Zipkin base URL: its UI at `/zipkin/`, its collector at `/api/v2/spans`, its query API at `/api/v2/`. */
   zipkinUrl: string
+  /** Schema registry (Confluent REST API) base URL, e.g. Apicurio's `http://127.0.0.1:<port>/apis/ccompat/v7`. */
+  schemaRegistryUrl: string
   /** A ClickHouse server's HTTP URL, when the stack runs one (testcontainers, or CLICKHOUSE_URL). Unset: embedded. */
   clickhouseUrl?: string | undefined
 }
@@ -19,5 +21,6 @@ export const stackEnv = {
   jaegerQueryUrl: 'JAEGER_QUERY_URL',
   zipkinUrl: 'ZIPKIN_URL',
   clickhouseUrl: 'CLICKHOUSE_URL',
+  schemaRegistryUrl: 'SCHEMA_REGISTRY_URL',
   provider: 'TAILHOUSE_STACK',
 } as const

@@ -12,10 +12,11 @@ export function describeStack(stack: Stack): string {
     `OTLP/HTTP    ${e.otlpEndpoint}  (${p.jaeger})`,
     `Jaeger query ${e.jaegerQueryUrl}  (${p.jaeger})`,
     `Zipkin       ${e.zipkinUrl}  (${p.zipkin}; trace UI at ${e.zipkinUrl}/zipkin/, spans to ${e.zipkinUrl}/api/v2/spans)`,
+    `Registry     ${e.schemaRegistryUrl}  (${p.registry})`,
     `ClickHouse   ${e.clickhouseUrl ?? 'embedded (chDB) in each process'}  (${p.clickhouse})`,
     '',
     'To reuse these from another shell (tests, demo):',
-    `  export KAFKA_BOOTSTRAP=${e.kafkaBootstrap} OTLP_ENDPOINT=${e.otlpEndpoint} JAEGER_QUERY_URL=${e.jaegerQueryUrl} ZIPKIN_URL=${e.zipkinUrl}${e.clickhouseUrl ? ` CLICKHOUSE_URL=${e.clickhouseUrl}` : ''}`,
+    `  export KAFKA_BOOTSTRAP=${e.kafkaBootstrap} OTLP_ENDPOINT=${e.otlpEndpoint} JAEGER_QUERY_URL=${e.jaegerQueryUrl} ZIPKIN_URL=${e.zipkinUrl} SCHEMA_REGISTRY_URL=${e.schemaRegistryUrl}${e.clickhouseUrl ? ` CLICKHOUSE_URL=${e.clickhouseUrl}` : ''}`,
   ].join('\n')
 }
 

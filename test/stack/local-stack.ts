@@ -7,12 +7,13 @@ import { type JaegerServer, startJaeger } from './jaeger-server.js'
 import type { SecureKafka } from './kafka-security.js'
 import { type KafkaServer, startKafka } from './kafka-server.js'
 import { progress } from './progress.js'
+import { type RegistryServer, startRegistry } from './registry-server.js'
 import { startZipkin, type ZipkinServer } from './zipkin-server.js'
 
 export interface Stack {
   endpoints: StackEndpoints
   /** Which provider runs each service: `external` (from the environment), `local` (our processes), `testcontainers`. */
-  providers: { kafka: string; jaeger: string; zipkin: string; clickhouse: string }
+  providers: { kafka: string; jaeger: string; zipkin: string; clickhouse: string; registry: string }
   /** With `secure`: the secured broker's listeners, certificates and users; `endpoints.kafkaBootstrap` is its SASL_SSL one. */
   secureKafka?: SecureKafka
   /** Stops whatever this stack started. Safe to call twice. */
@@ -41,7 +42,8 @@ export interface StackOptions {
  *
  * Jaeger is the trace store the tests query; Zipkin shows the same spans in a UI (Jaeger's UI has no build on any
  * registry reachable here). ClickHouse is embedded in each process unless `CLICKHOUSE_URL` is set (or
- * testcontainers runs a server).
+ * testcontainers runs a server). The schema registry (Apicurio, from Maven Central) is a local process unless
+ * `SCHEMA_REGISTRY_URL` is set.
  */
 export async function startStack(
   provider: StackProvider = providerFromEnv(),
@@ -52,6 +54,35 @@ export async function startStack(
   if (options.secure && provider === 'testcontainers') {
     throw new ConfigError(stackEnv.provider, 'the secured Kafka runs as a local process only; unset it or set local')
   }
+  const everyServiceGiven = external.kafkaBootstrap && external.otlpEndpoint && external.zipkinUrl
+  if (provider === 'local' && !everyServiceGiven) return startLocalStack(external, options)
+  const stack = await startOtherStack(provider, external, options)
+  if (stack.endpoints.schemaRegistryUrl) return stack
+  // Providers other than local start no registry: run Apicurio as a local process beside them.
+  const runDir = mkdtempSync(join(tmpdir(), 'tailhouse-registry-'))
+  let registry: RegistryServer
+  try {
+    registry = await startRegistry(runDir)
+  } catch (error) {
+    await stack.stop()
+    throw error
+  }
+  return {
+    ...stack,
+    endpoints: { ...stack.endpoints, schemaRegistryUrl: registry.url },
+    providers: { ...stack.providers, registry: 'local' },
+    stop: async () => {
+      await Promise.allSettled([registry.stop(), stack.stop()])
+      rmSync(runDir, { recursive: true, force: true, maxRetries: 3 })
+    },
+  }
+}
+
+async function startOtherStack(
+  provider: StackProvider,
+  external: Partial<StackEndpoints>,
+  options: StackOptions,
+): Promise<Stack> {
   if (external.kafkaBootstrap && external.otlpEndpoint && external.zipkinUrl) {
     progress('stack', 'using services from the environment')
     return {
@@ -61,19 +92,29 @@ export async function startStack(
         otlpEndpoint: external.otlpEndpoint,
         jaegerQueryUrl: external.jaegerQueryUrl ?? '',
         zipkinUrl: external.zipkinUrl,
+        schemaRegistryUrl: external.schemaRegistryUrl ?? '',
       },
       providers: {
         kafka: 'external',
         jaeger: 'external',
         zipkin: 'external',
         clickhouse: external.clickhouseUrl ? 'external' : 'embedded',
+        registry: external.schemaRegistryUrl ? 'external' : '',
       },
       stop: async () => {},
     }
   }
   if (provider !== 'local' && !options.secure) {
     const { dockerAnswers, startContainerStack } = await import('./testcontainers-stack.js')
-    if (provider === 'testcontainers' || (await dockerAnswers())) return startContainerStack(external)
+    if (provider === 'testcontainers' || (await dockerAnswers())) {
+      const stack = await startContainerStack(external)
+      const schemaRegistryUrl = external.schemaRegistryUrl ?? ''
+      return {
+        ...stack,
+        endpoints: { ...stack.endpoints, schemaRegistryUrl },
+        providers: { ...stack.providers, registry: schemaRegistryUrl ? 'external' : '' },
+      }
+    }
     progress('stack', 'no Docker engine answers; starting local processes')
   }
   return startLocalStack(external, options)
@@ -104,23 +145,25 @@ export async function startSecuredKafka(): Promise<KafkaServer & { secure: Secur
 
 async function startLocalStack(external: Partial<StackEndpoints>, options: StackOptions): Promise<Stack> {
   const runDir = mkdtempSync(join(tmpdir(), 'tailhouse-stack-'))
-  const started: Array<KafkaServer | JaegerServer | ZipkinServer> = []
+  const started: Array<KafkaServer | JaegerServer | ZipkinServer | RegistryServer> = []
   const stop = async () => {
     await Promise.allSettled(started.splice(0).map((s) => s.stop()))
     rmSync(runDir, { recursive: true, force: true, maxRetries: 3 })
   }
   // The services start in parallel: each spends most of its start waiting. Settle all before deciding, so a
   // service that comes up after another failed is still stopped.
-  const [kafkaResult, jaegerResult, zipkinResult] = await Promise.allSettled([
+  const [kafkaResult, jaegerResult, zipkinResult, registryResult] = await Promise.allSettled([
     external.kafkaBootstrap ? undefined : startKafka(runDir, { secure: options.secure === true }),
     external.otlpEndpoint ? undefined : startJaeger(runDir),
     external.zipkinUrl ? undefined : startZipkin(runDir),
+    external.schemaRegistryUrl ? undefined : startRegistry(runDir),
   ])
   const kafka = kafkaResult.status === 'fulfilled' ? kafkaResult.value : undefined
   const jaeger = jaegerResult.status === 'fulfilled' ? jaegerResult.value : undefined
   const zipkin = zipkinResult.status === 'fulfilled' ? zipkinResult.value : undefined
-  for (const service of [kafka, jaeger, zipkin]) if (service) started.push(service)
-  const failure = [kafkaResult, jaegerResult, zipkinResult].find((r) => r.status === 'rejected')
+  const registry = registryResult.status === 'fulfilled' ? registryResult.value : undefined
+  for (const service of [kafka, jaeger, zipkin, registry]) if (service) started.push(service)
+  const failure = [kafkaResult, jaegerResult, zipkinResult, registryResult].find((r) => r.status === 'rejected')
   if (failure) {
     await stop()
     throw failure.reason
@@ -131,6 +174,7 @@ async function startLocalStack(external: Partial<StackEndpoints>, options: Stack
       otlpEndpoint: external.otlpEndpoint ?? jaeger?.otlpEndpoint ?? '',
       jaegerQueryUrl: external.jaegerQueryUrl ?? jaeger?.queryUrl ?? '',
       zipkinUrl: external.zipkinUrl ?? zipkin?.url ?? '',
+      schemaRegistryUrl: external.schemaRegistryUrl ?? registry?.url ?? '',
       clickhouseUrl: external.clickhouseUrl,
     },
     providers: {
@@ -138,6 +182,7 @@ async function startLocalStack(external: Partial<StackEndpoints>, options: Stack
       jaeger: jaeger ? 'local' : 'external',
       zipkin: zipkin ? 'local' : 'external',
       clickhouse: external.clickhouseUrl ? 'external' : 'embedded',
+      registry: registry ? 'local' : 'external',
     },
     ...(kafka?.secure ? { secureKafka: kafka.secure } : {}),
     stop,
@@ -168,5 +213,6 @@ function externalEndpoints(): Partial<StackEndpoints> {
     jaegerQueryUrl,
     zipkinUrl: get(stackEnv.zipkinUrl),
     clickhouseUrl: get(stackEnv.clickhouseUrl),
+    schemaRegistryUrl: get(stackEnv.schemaRegistryUrl),
   }
 }

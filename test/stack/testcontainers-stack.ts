@@ -101,12 +101,21 @@ export async function startContainerStack(external: Partial<StackEndpoints>): Pr
       clickhouseUrl = `http://${clickhouse.getHost()}:${clickhouse.getMappedPort(8123)}`
     }
     return {
-      endpoints: { kafkaBootstrap, otlpEndpoint, jaegerQueryUrl: jaegerQueryUrl ?? '', zipkinUrl, clickhouseUrl },
+      // No registry container: local-stack.ts runs Apicurio beside the containers (or uses SCHEMA_REGISTRY_URL).
+      endpoints: {
+        kafkaBootstrap,
+        otlpEndpoint,
+        jaegerQueryUrl: jaegerQueryUrl ?? '',
+        zipkinUrl,
+        clickhouseUrl,
+        schemaRegistryUrl: '',
+      },
       providers: {
         kafka: external.kafkaBootstrap ? 'external' : 'testcontainers',
         jaeger: external.otlpEndpoint ? 'external' : 'testcontainers',
         zipkin: external.zipkinUrl ? 'external' : 'testcontainers',
         clickhouse: external.clickhouseUrl ? 'external' : 'testcontainers',
+        registry: '',
       },
       stop,
     }
