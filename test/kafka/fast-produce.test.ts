@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { kGetApi, Producer, produceV9, produceV11 } from '@platformatic/kafka'
 import { describe, expect, it } from 'vitest'
 import {
@@ -7,6 +9,7 @@ import {
   useFastRecordBatches,
 } from '../../engine/kafka/fast-produce.js'
 import type { ProduceMessage } from '../../engine/kafka/record-batch.js'
+import { packageRoot } from '../../engine/package-root.js'
 
 function topicData(): ProduceMessage[] {
   const header = (i: number) => new Map([[Buffer.from('tailhouse.cursor'), Buffer.from(`p:1:${i}`)]])
@@ -72,7 +75,9 @@ describe('createProduceRequest', () => {
     expect(fastPathSupported(clientVersion())).toBe(true)
     for (const version of ['1.35.0', '1.35.9']) expect(fastPathSupported(version)).toBe(true)
     for (const version of ['1.34.9', '1.36.0', '2.0.0', '0.35.0']) expect(fastPathSupported(version)).toBe(false)
-    const manifest = (await import('../../package.json', { with: { type: 'json' } })).default
+    // Read, not imported: an import of package.json makes tsc copy it into dist/, where it would pass for the
+    // package root and hide migrations/.
+    const manifest = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8'))
     expect(manifest.dependencies['@platformatic/kafka']).toBe('~1.35.0')
 
     // Outside the range, the client keeps its own Produce path.
