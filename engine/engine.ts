@@ -12,22 +12,22 @@ import { type EngineState, StateMachine } from './engine-state.js'
 import { backoffMs, classifyFailure } from './failure.js'
 import { checkpointKey, readCheckpoint } from './kafka/checkpoint.js'
 import { kafkaClientOptions } from './kafka/connection.js'
+import { EngineTopics } from './kafka/engine-topics.js'
 import { describeKafkaError } from './kafka/kafka-errors.js'
-import { ensureTopics, type TopicSpec, topicFor } from './kafka/topics.js'
 import type { Logger } from './log.js'
 import { BatchLoop } from './loop/batch-loop.js'
 import type { OffsetStore } from './offsets/offset-store.js'
-import { reconcile } from './offsets/reconcile.js'
+import { reconcile, resetStreams } from './offsets/reconcile.js'
 import { SqliteOffsetStore } from './offsets/sqlite-offset-store.js'
 import { createConverter } from './sink/batch-builder.js'
 import { createPublisher, type Publisher, transactionalId } from './sink/publisher.js'
 import { watchStall, watchStalls } from './sink/stall-watch.js'
 import { ChangelogSource } from './source/changelog-source.js'
-import { type Cursor, type CursorJson, cursorToJson, describeCursor, positionText } from './source/cursor.js'
+import { type Cursor, type CursorJson, cursorToJson, describeCursor } from './source/cursor.js'
 import { detectFormatSchemas } from './source/format-schemas.js'
 import { SourceSchemas } from './source/source-schemas.js'
 import { startEngineHttp } from './telemetry/engine-http.js'
-import { type EngineMetrics, type LagSample, type MetricsHandle, noopMetrics } from './telemetry/engine-metrics.js'
+import { type EngineMetrics, lagSamples, type MetricsHandle, noopMetrics } from './telemetry/engine-metrics.js'
 import type { HealthServer } from './telemetry/health-server.js'
 import { loopTelemetry } from './telemetry/loop-telemetry.js'
 import { createTracing, type Tracing } from './telemetry/tracing.js'
@@ -120,8 +120,6 @@ export class Engine {
   #http: HealthServer | undefined
   #metricsHandle: MetricsHandle | undefined
   #metrics: EngineMetrics = noopMetrics
-  /** Partitions of each topic known to exist: created or checked at start, or when a new source shows up. */
-  readonly #topicPartitions = new Map<string, number>()
 
   constructor(options: EngineOptions) {
     this.#options = options
@@ -257,8 +255,9 @@ export class Engine {
       sources: config.capture.sources,
     })
     await this.#schemas.load()
-    await this.#ensureTopics([
-      ...this.#schemas.sources.map((s) => this.#sourceTopic(s)),
+    const topics = new EngineTopics(config.kafka, this.#log)
+    await topics.ensure([
+      ...this.#schemas.sources.map((s) => topics.sourceTopic(s)),
       {
         name: config.kafka.checkpointTopic,
         partitions: 1,
@@ -276,7 +275,7 @@ export class Engine {
       database: config.capture.database,
       schemas: this.#schemas,
       target,
-      partitionsOf: (source) => this.#partitionsOf(source),
+      partitionsOf: (source) => topics.partitionsOf(source),
       formatSchemas: await detectFormatSchemas(this.#client),
     })
     const start = await this.#connect()
@@ -372,45 +371,9 @@ export class Engine {
       }
       start = { cursor: decided.cursor, rowsTotal: committed ? decided.rowsTotal : start.rowsTotal }
     }
-    return { cursor: this.#resetStreams(start.cursor), rowsTotal: start.rowsTotal }
-  }
-
-  /** The cursor without the streams the operator asked to read again (--reset-partition), once. */
-  #resetStreams(cursor: Cursor): Cursor {
     const resets = this.#options.resetPartitions ?? []
-    if (resets.length === 0) return cursor
-    const kept = new Map(cursor)
-    for (const [stream, position] of cursor) {
-      if (!resets.some((r) => r === stream || stream.startsWith(`${r}/`))) continue
-      kept.delete(stream)
-      this.#log.log('warn', `reset: ${stream} is read again from its start`, { was: positionText(stream, position) })
-    }
-    this.#options.resetPartitions = []
-    return kept
-  }
-
-  #sourceTopic(source: string): TopicSpec {
-    const { kafka } = this.#config
-    return {
-      name: topicFor(kafka.topicTemplate, source),
-      partitions: kafka.partitions,
-      replicationFactor: kafka.replicationFactor,
-      countPartitions: true,
-    }
-  }
-
-  /** The partition count of a source's topic; a source captured while the engine runs gets its topic now. */
-  async #partitionsOf(source: string): Promise<number> {
-    const topic = this.#sourceTopic(source)
-    if (!this.#topicPartitions.has(topic.name)) await this.#ensureTopics([topic])
-    return this.#topicPartitions.get(topic.name) ?? topic.partitions
-  }
-
-  async #ensureTopics(topics: TopicSpec[]): Promise<void> {
-    const { kafka } = this.#config
-    const { created, partitions } = await ensureTopics(kafkaClientOptions(kafka), topics)
-    if (created.length > 0) this.#log.log('info', `created topics ${created.join(', ')}`)
-    for (const [name, count] of partitions) this.#topicPartitions.set(name, count)
+    this.#options.resetPartitions = [] // once: a retry later resumes from the checkpoint as usual
+    return { cursor: resetStreams(start.cursor, resets, this.#log), rowsTotal: start.rowsTotal }
   }
 
   /** /healthz, /readyz and /metrics, before anything else, so probes answer while the engine starts. */
@@ -424,23 +387,15 @@ export class Engine {
       fenced: () => this.#fenced,
       claimed: () => this.#claimed,
       client: () => this.#client,
-      lag: () => this.#lagSamples(),
+      lag: async () =>
+        this.#source && this.#loop
+          ? lagSamples(await this.#source.lagBySource(this.#loop.position.cursor), this.#schemas?.sources ?? [])
+          : [],
     })
     this.#http = http
     this.#metricsHandle = metrics
     this.#metrics = metrics.metrics
     this.#log.log('info', `serving /healthz, /readyz and /metrics at ${http.url}`)
-  }
-
-  async #lagSamples(): Promise<LagSample[]> {
-    const source = this.#source
-    if (!source || !this.#loop) return []
-    const now = Date.now()
-    const pending = new Map((await source.lagBySource(this.#loop.position.cursor)).map((l) => [l.source, l]))
-    return (this.#schemas?.sources ?? []).map((s) => {
-      const lag = pending.get(s)
-      return { source: s, rows: lag?.rows ?? 0, seconds: lag?.rows ? Math.max(0, (now - lag.oldestMillis) / 1000) : 0 }
-    })
   }
 
   async #resetPublisher(): Promise<void> {

@@ -45,6 +45,13 @@ export interface KafkaConfig {
   /** exactly-once: Kafka transactions, the checkpoint topic is the authority. at-least-once: no transactions. */
   delivery: 'exactly-once' | 'at-least-once'
   compression: 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd'
+  /**
+   * The largest record batch tailhouse sends, bytes: topics it creates get max.message.bytes = this, batches are cut
+   * so that no partition's share exceeds it, and a single row whose message does not fit stops the engine or goes
+   * to the dead-letter topic (engine.onPoisonRow). Kafka's default is 1048588; raise the broker's message.max.bytes
+   * (and existing topics' max.message.bytes) with it.
+   */
+  maxMessageBytes: number
   /** SASL authentication (PLAIN, SCRAM-SHA-256/512, OAUTHBEARER); KAFKA_SASL_* override. Unset: none. */
   sasl: KafkaSaslConfig | undefined
   /** TLS to the brokers (CA bundle, mutual TLS, hostname verification); KAFKA_TLS_* override. Unset: plaintext. */
@@ -189,6 +196,7 @@ export const kafkaDefaults: KafkaConfig = {
   deadLetterTopic: 'tailhouse.dead-letter',
   delivery: 'exactly-once',
   compression: 'lz4',
+  maxMessageBytes: 1_048_588,
   sasl: undefined,
   tls: undefined,
 }
@@ -301,6 +309,11 @@ export const configShape: Shape<TailhouseConfig> = {
         description: 'record batch compression',
         default: kafkaDefaults.compression,
         parse: oneOf('none', 'gzip', 'snappy', 'lz4', 'zstd'),
+      },
+      maxMessageBytes: {
+        description: 'largest record batch sent, and max.message.bytes of created topics',
+        default: kafkaDefaults.maxMessageBytes,
+        parse: integer(1024, 1024 * 1024 * 1024),
       },
       sasl: { description: 'SASL authentication', default: undefined, parse: parseSasl },
       tls: { description: 'TLS to the brokers', default: undefined, parse: parseTls },

@@ -1,5 +1,6 @@
 import type { Checkpoint } from '../kafka/checkpoint.js'
-import { type Cursor, compareCursors, describeCursor } from '../source/cursor.js'
+import type { Logger } from '../log.js'
+import { type Cursor, compareCursors, describeCursor, positionText } from '../source/cursor.js'
 import type { BatchRecord } from './offset-store.js'
 
 export interface Reconciled {
@@ -66,4 +67,20 @@ export function reconcile(
             message: `reconciled: the committed checkpoint (${describeCursor(committed.cursor)}) wins over SQLite (${describeCursor(local)})`,
           },
   }
+}
+
+/**
+ * The cursor without the streams the operator asked to read again (`--reset-partition <db.table>[/<partition>]`),
+ * after a reported cursor regression: their rows may be published a second time, since the cursor cannot tell old
+ * rows from re-numbered ones.
+ */
+export function resetStreams(cursor: Cursor, resets: readonly string[], log: Logger): Cursor {
+  if (resets.length === 0) return cursor
+  const kept = new Map(cursor)
+  for (const [stream, position] of cursor) {
+    if (!resets.some((r) => r === stream || stream.startsWith(`${r}/`))) continue
+    kept.delete(stream)
+    log.log('warn', `reset: ${stream} is read again from its start`, { was: positionText(stream, position) })
+  }
+  return kept
 }

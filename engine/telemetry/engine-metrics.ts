@@ -272,3 +272,16 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
   })
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
 }
+
+/** The lag gauges' samples: every source, with the rows after the cursor and the age of the oldest of them. */
+export function lagSamples(
+  pending: ReadonlyArray<{ source: string; rows: number; oldestMillis: number }>,
+  sources: readonly string[],
+  now = Date.now(),
+): LagSample[] {
+  const bySource = new Map(pending.map((l) => [l.source, l]))
+  return sources.map((source) => {
+    const lag = bySource.get(source)
+    return { source, rows: lag?.rows ?? 0, seconds: lag?.rows ? Math.max(0, (now - lag.oldestMillis) / 1000) : 0 }
+  })
+}

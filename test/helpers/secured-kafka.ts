@@ -64,6 +64,7 @@ export function adminConnection(secure: SecureKafka): KafkaClientOptions {
 }
 
 const kafkaDefaultsForTests: KafkaConfig = {
+  maxMessageBytes: 1_048_588,
   brokers: [],
   clientId: 'tailhouse-test',
   topicTemplate: 'tailhouse.{database}.{table}',
