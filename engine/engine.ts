@@ -22,8 +22,8 @@ import { SqliteOffsetStore } from './offsets/sqlite-offset-store.js'
 import { createConverter } from './sink/batch-builder.js'
 import { createPublisher, type Publisher, transactionalId } from './sink/publisher.js'
 import { watchStall, watchStalls } from './sink/stall-watch.js'
-import { ChangelogSource } from './source/changelog-source.js'
 import { type Cursor, type CursorJson, cursorToJson, describeCursor } from './source/cursor.js'
+import { createEngineSource, type EngineSource } from './source/engine-source.js'
 import { detectFormatSchemas } from './source/format-schemas.js'
 import { SourceSchemas } from './source/source-schemas.js'
 import { startEngineHttp } from './telemetry/engine-http.js'
@@ -95,7 +95,7 @@ export class Engine {
   #schemas: SourceSchemas | undefined
   /** The identity of the changelogs this engine reads (capture/identity.ts). */
   #changelogId = ''
-  #source: ChangelogSource | undefined
+  #source: EngineSource | undefined
   #loop: BatchLoop | undefined
   #stopRequested = false
   #wake: (() => void) | undefined
@@ -270,13 +270,14 @@ export class Engine {
     ])
     this.#store = new SqliteOffsetStore(resolve(this.#options.configDir ?? process.cwd(), config.engine.offsetsPath))
     this.#store.bind(this.#engineId, this.#changelogId, `capture database ${config.capture.database} on ${target}`)
-    this.#source = new ChangelogSource({
+    this.#source = createEngineSource({
       client: this.#client,
       database: config.capture.database,
       schemas: this.#schemas,
       target,
       partitionsOf: (source) => topics.partitionsOf(source),
       formatSchemas: await detectFormatSchemas(this.#client),
+      warn: (message) => this.#log.log('warn', message),
     })
     const start = await this.#connect()
     this.#log.log(
@@ -311,7 +312,7 @@ export class Engine {
     } else {
       this.#loop = new BatchLoop(
         {
-          source: this.#source as ChangelogSource,
+          source: this.#source as EngineSource,
           converter: createConverter(this.#schemas as SourceSchemas, {
             topicTemplate: config.kafka.topicTemplate,
             maxBytes: config.engine.batchMaxBytes,

@@ -103,7 +103,11 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
       log,
     })
     if (cluster && !dryRun) {
-      const live = sources.filter((s) => s.action !== 'failed').map((s) => splitSource(s.source))
+      // Stream-mode sources have neither changelog nor view (capture/stream-capture.ts).
+      const viewSources = new Set(config.capture.sources.filter((s) => s.mode !== 'stream').map((s) => s.table))
+      const live = sources
+        .filter((s) => s.action !== 'failed' && viewSources.has(s.source))
+        .map((s) => splitSource(s.source))
       log(`checking that every replica of ${cluster} has ${live.length} changelog(s) and view(s)…`)
       await verifyOnAllReplicas(client, cluster, database, [
         'sources',

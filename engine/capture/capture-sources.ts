@@ -8,6 +8,7 @@ import { CaptureError, type TailhouseError } from '../errors.js'
 import type { CapturedColumn } from '../schema/clickhouse-type.js'
 import { envelopeProto } from '../schema/envelope-proto.js'
 import { generateRowProto } from '../schema/proto-writer.js'
+import { applyStreamSource } from './apply-stream-source.js'
 import {
   type CaptureSpec,
   createViewSql,
@@ -72,7 +73,13 @@ export async function captureSources(options: CaptureOptions): Promise<CaptureOu
   writeEnvelope(options)
   const outcomes: CaptureOutcome[] = []
   for (const d of desired) {
-    const outcome = await applySource(options, d, latest.get(d.source.source), views.get(viewName(d.source)))
+    const registered = latest.get(d.source.source)
+    const outcome =
+      registered && registered.mode !== d.mode
+        ? modeSwitchRefused(d, registered)
+        : d.mode === 'stream'
+          ? await applyStreamSource(options, d, registered, registered !== undefined && sameCapture(registered, d))
+          : await applySource(options, d, registered, views.get(viewName(d.source)))
     options.log?.(
       `${outcome.source}: ${outcome.action}${outcome.version ? ` at schema version ${outcome.version}` : ''}${outcome.detail ? ` (${outcome.detail})` : ''}`,
     )
@@ -169,6 +176,7 @@ async function applySource(
           opExpression: desired.opExpression,
           protoFile: proto.fileName,
           removedAt: null,
+          mode: 'view',
         }),
       )
       registered = !unchanged
@@ -204,6 +212,22 @@ async function applySource(
       error: new CaptureError(source, `capture failed and was rolled back: ${error.message}`, { cause }),
     }
   }
+}
+
+/**
+ * A source keeps its capture mode: its cursor names positions in the changelog (view) or in the table itself
+ * (stream), which are unrelated, so a switch could skip or repeat rows.
+ */
+function modeSwitchRefused(desired: DesiredCapture, registered: RegisteredVersion): CaptureOutcome {
+  const source = desired.source.source
+  const error = new CaptureError(
+    source,
+    `is captured in mode ${registered.mode} (schema version ${registered.version}) and a source keeps its mode: ` +
+      `its cursor positions belong to ${registered.mode === 'view' ? 'its changelog' : 'the table itself'}. Set ` +
+      `mode: ${registered.mode} again, or capture it in mode ${desired.mode} under another capture.database ` +
+      '(and another engine.id), starting from its first row',
+  )
+  return { source, version: registered.version, action: 'failed', detail: error.message, error }
 }
 
 /** The changelog table's columns (name → type), or undefined when it does not exist. */

@@ -1,17 +1,20 @@
 import type { ClickHouseClient } from '@clickhouse/client'
 import type { SourceConfig } from '../config/config.js'
-import { ConfigError } from '../errors.js'
+import { CaptureError, ConfigError } from '../errors.js'
 import type { CapturedColumn } from '../schema/clickhouse-type.js'
 import { toCapturedColumn } from '../schema/parse-clickhouse-type.js'
 import { opExpression } from './op-mapping.js'
-import type { RegisteredVersion } from './registry.js'
+import type { CaptureMode, RegisteredVersion } from './registry.js'
 import { describeSourceTable, type SourceTable } from './source-table.js'
+import { checkStreamSupport, streamEngineProblem } from './stream-capture.js'
 
 /** What a source should look like now, before anything is installed. */
 export interface DesiredCapture {
   source: SourceTable
   opExpression: string
   columns: CapturedColumn[]
+  /** view: capture view and changelog; stream: the engine reads the table itself (stream-capture.ts). */
+  mode: CaptureMode
 }
 
 /** Column kinds that never reach a view: ALIAS is computed on read, EPHEMERAL is never stored. */
@@ -29,6 +32,12 @@ export async function desiredCapture(
 ): Promise<DesiredCapture> {
   const source = await describeSourceTable(client, config.table)
   const op = opExpression(source)
+  const mode = config.mode ?? 'view'
+  if (mode === 'stream') {
+    const problem = streamEngineProblem(source)
+    if (problem) throw new CaptureError(config.table, problem)
+    await checkStreamSupport(client, config.table)
+  }
   for (const name of config.exclude) {
     if (!source.columns.some((c) => c.name === name)) {
       throw new ConfigError(`${key}.exclude`, `${config.table} has no column "${name}"`)
@@ -39,12 +48,13 @@ export async function desiredCapture(
     .map((c) => toCapturedColumn(config.table, c.name, c.typeName))
   if (columns.length === 0)
     throw new ConfigError(`${key}.exclude`, `${config.table} would have no captured column left`)
-  return { source, opExpression: op, columns }
+  return { source, opExpression: op, columns, mode }
 }
 
 /** True when a registered version captures exactly these columns, types and op mapping. */
 export function sameCapture(registered: RegisteredVersion, desired: DesiredCapture): boolean {
   return (
+    registered.mode === desired.mode &&
     registered.opExpression === desired.opExpression &&
     registered.columns.length === desired.columns.length &&
     registered.columns.every((c, i) => c.name === desired.columns[i]?.name && c.type === desired.columns[i]?.typeName)
@@ -62,6 +72,7 @@ export function describeDrift(registered: RegisteredVersion, desired: DesiredCap
     else if (old !== type) changes.push(`~${name} ${old} -> ${type}`)
   }
   for (const name of before.keys()) if (!after.has(name)) changes.push(`-${name}`)
+  if (registered.mode !== desired.mode) changes.push(`mode ${registered.mode} -> ${desired.mode}`)
   if (registered.opExpression !== desired.opExpression)
     changes.push(`op ${registered.opExpression} -> ${desired.opExpression}`)
   if (changes.length === 0) changes.push('column order')

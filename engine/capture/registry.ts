@@ -25,7 +25,11 @@ export interface RegisteredVersion {
   opExpression: string
   protoFile: string
   removedAt: string | null
+  /** view: rows come from the source's changelog table; stream: from the source table itself (stream-capture.ts). */
+  mode: CaptureMode
 }
+
+export type CaptureMode = 'view' | 'stream'
 
 interface RegistryRow {
   source: string
@@ -36,6 +40,7 @@ interface RegistryRow {
   op_expression: string
   proto_file: string
   removed_at: string | null
+  capture_mode: string
 }
 
 /** Every registered version, oldest first; empty when the registry does not exist yet. */
@@ -49,7 +54,7 @@ export async function readRegistry(client: ClickHouseClient, database: string): 
   if (Number(row?.n ?? 0) === 0) return []
   const result = await client.query({
     query: `SELECT source, schema_version, toString(schema_fingerprint) AS schema_fingerprint, columns, field_numbers, op_expression,
-                   proto_file, removed_at
+                   proto_file, removed_at, capture_mode
             FROM ${quoteIdentifier(database)}.sources FINAL ORDER BY source, schema_version`,
     format: 'JSONEachRow',
   })
@@ -62,6 +67,7 @@ export async function readRegistry(client: ClickHouseClient, database: string): 
     opExpression: r.op_expression,
     protoFile: r.proto_file,
     removedAt: r.removed_at,
+    mode: r.capture_mode === 'stream' ? 'stream' : 'view',
   }))
 }
 
@@ -79,10 +85,12 @@ export function latestVersions(versions: RegisteredVersion[]): Map<string, Regis
 export function registerVersionSql(database: string, v: RegisteredVersion): string {
   return (
     `INSERT INTO ${quoteIdentifier(database)}.sources ` +
-    '(source, schema_version, schema_fingerprint, columns, field_numbers, op_expression, proto_file, removed_at) VALUES ' +
+    '(source, schema_version, schema_fingerprint, columns, field_numbers, op_expression, proto_file, removed_at, ' +
+    'capture_mode) VALUES ' +
     `(${quoteString(v.source)}, ${v.version}, ${v.fingerprint}, ${quoteString(JSON.stringify(v.columns))}, ` +
     `${quoteString(JSON.stringify(v.fieldNumbers))}, ` +
-    `${quoteString(v.opExpression)}, ${quoteString(v.protoFile)}, ${v.removedAt === null ? 'NULL' : 'now64(3)'})`
+    `${quoteString(v.opExpression)}, ${quoteString(v.protoFile)}, ${v.removedAt === null ? 'NULL' : 'now64(3)'}, ` +
+    `${quoteString(v.mode)})`
   )
 }
 

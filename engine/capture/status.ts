@@ -3,18 +3,21 @@ import type { CaptureConfig } from '../config/config.js'
 import { viewName } from './capture-view.js'
 import { changelogTableName } from './changelog-table.js'
 import { describeDrift, desiredCapture, sameCapture } from './plan-source.js'
-import { latestVersions, readRegistry } from './registry.js'
+import { type CaptureMode, latestVersions, readRegistry } from './registry.js'
 import { splitSource } from './source-table.js'
+import { blockColumnsEnabled } from './stream-capture.js'
 
 export interface SourceStatus {
   source: string
   /** In the config file. */
   configured: boolean
-  /** A live capture view exists and the registry has a version that is not removed. */
+  /** A live capture view (stream mode: the block columns) exists and the registry has a version not removed. */
   captured: boolean
   schemaVersion: number | null
+  /** How it is captured (registered, else configured): view, or stream (no view, no changelog). */
+  mode: CaptureMode
   viewPresent: boolean
-  /** Rows of this source in the changelog (all versions). */
+  /** Rows of this source in the changelog (all versions); in stream mode, the rows of the table itself. */
   changelogRows: number
   /** What changed in the source since its captured version and is not migrated yet; null when none. */
   drift: string | null
@@ -39,6 +42,8 @@ export async function captureStatus(client: ClickHouseClient, capture: CaptureCo
     const viewPresent = viewNames.has(viewName(splitSource(source)))
     let drift: string | null = null
     const entry = configured.get(source)
+    const mode = registered?.mode ?? entry?.config.mode ?? 'view'
+    const live = mode === 'stream' ? await blockColumnsEnabled(client, splitSource(source)) : viewPresent
     if (entry) {
       try {
         const desired = await desiredCapture(client, entry.config, `capture.sources[${entry.index}]`)
@@ -54,10 +59,12 @@ export async function captureStatus(client: ClickHouseClient, capture: CaptureCo
     statuses.push({
       source,
       configured: entry !== undefined,
-      captured: viewPresent && registered !== undefined && registered.removedAt === null,
+      captured: live && registered !== undefined && registered.removedAt === null,
       schemaVersion: registered?.version ?? null,
+      mode,
       viewPresent,
-      changelogRows: counts.get(changelogTableName(splitSource(source))) ?? 0,
+      changelogRows:
+        mode === 'stream' ? await tableRows(client, source) : (counts.get(changelogTableName(splitSource(source))) ?? 0),
       drift,
     })
   }
@@ -74,4 +81,16 @@ async function changelogCounts(client: ClickHouseClient, database: string): Prom
   })
   const byTable = new Map((await result.json<{ table: string; n: string }>()).map((r) => [r.table, Number(r.n)]))
   return byTable
+}
+
+/** Rows of a table, from its active parts. */
+async function tableRows(client: ClickHouseClient, source: string): Promise<number> {
+  const { database, table } = splitSource(source)
+  const result = await client.query({
+    query: 'SELECT sum(rows) AS n FROM system.parts WHERE database = {db:String} AND table = {table:String} AND active',
+    query_params: { db: database, table },
+    format: 'JSONEachRow',
+  })
+  const [row] = await result.json<{ n: string }>()
+  return Number(row?.n ?? 0)
 }

@@ -40,7 +40,7 @@ ${configHelp}
           s.source,
           s.captured ? 'captured' : 'not captured',
           s.schemaVersion === null ? '-' : `v${s.schemaVersion}`,
-          s.viewPresent ? 'view ok' : 'no view',
+          s.mode === 'stream' ? 'stream' : s.viewPresent ? 'view ok' : 'no view',
           `${s.changelogRows} rows`,
           s.drift ?? 'no drift',
         ])

@@ -27,6 +27,12 @@ export interface SourceConfig {
   exclude: string[]
   /** Columns whose values form the Kafka message key; default: the plain columns of the sorting key. */
   key?: string[] | undefined
+  /**
+   * How rows are captured (ARCHITECTURE.md, "Stream mode"). view (default): a materialized view copies each INSERT
+   * into a changelog table. stream: no view and no changelog; the engine reads the table itself in commit order
+   * (`SELECT … STREAM`, ClickHouse 26.6+, experimental upstream). Unset means view.
+   */
+  mode?: 'view' | 'stream' | undefined
 }
 
 export interface KafkaConfig {
@@ -170,6 +176,11 @@ const sourceShape: Shape<SourceConfig> = {
   table: { description: 'the source table, db.table', parse: string(tableName) },
   exclude: { description: 'columns not to capture', default: [], parse: arrayOf(string()) },
   key: { description: 'message key columns', default: undefined, parse: arrayOf(string(), { minLength: 1 }) },
+  mode: {
+    description: 'view (a capture view and changelog; unset means view) or stream (read the table itself, 26.6+)',
+    default: undefined,
+    parse: oneOf('view', 'stream'),
+  },
 }
 
 const hostPort = { pattern: /^[^\s:]+:\d+$/, hint: 'expected host:port' }

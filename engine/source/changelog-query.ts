@@ -32,6 +32,12 @@ export interface ChangelogQueryInput {
   /** protobuf: ClickHouse encodes the message value; rowbinary: the row's columns, for the engine's encoders. */
   encoding: 'protobuf' | 'rowbinary'
   protobuf: { timestamps: 'timestamp' | 'int64'; enums: 'enum' | 'string' }
+  /**
+   * Read this subquery instead of the source's changelog table (stream mode, stream-query.ts): it yields the
+   * changelog's columns (metaColumns and each version's columns) and `_partition_id`, `_block_number`,
+   * `_block_offset`, only rows after the cursor. No cursor condition and no watermark are added then.
+   */
+  from?: string
 }
 
 export interface ChangelogQuery {
@@ -112,7 +118,11 @@ export function changelogQuery(input: ChangelogQueryInput): ChangelogQuery {
     `${metaColumns.drift} AS drift`,
   ]
   const versions = new Set(input.versions.map((v) => v.version))
-  const tail = `FROM ${table}
+  const tail = input.from
+    ? `FROM ${input.from}
+ORDER BY _block_number, _block_offset
+LIMIT {limit:UInt32}`
+    : `FROM ${table}
 WHERE (${afterCursor}) {watermark}
 ORDER BY _block_number, _block_offset
 LIMIT {limit:UInt32}`

@@ -26,6 +26,8 @@ export interface ChangelogSourceOptions {
   partitionsOf: (source: string) => Promise<number>
   /** How the Protobuf definitions reach ClickHouse (detectFormatSchemas); default: in the query. */
   formatSchemas?: FormatSchemas
+  /** The sources this reads (default: every registered one); stream-mode sources have no changelog. */
+  owns?: (source: string) => boolean
 }
 
 /**
@@ -55,7 +57,7 @@ export class ChangelogSource implements RowSource {
   async read(cursor: Cursor, limit: number): Promise<ChangelogRow[]> {
     if (!this.#started) {
       this.#started = true
-      for (const source of this.#options.schemas.sources) this.#pending.add(source)
+      for (const source of this.#sources()) this.#pending.add(source)
     }
     if (this.#pending.size === 0) await this.#probe(cursor)
     const order = [...this.#pending].sort()
@@ -79,7 +81,7 @@ export class ChangelogSource implements RowSource {
     if (Date.now() - this.#checkedAt < 5_000) return cursor
     this.#checkedAt = Date.now()
     let checked = cursor
-    for (const source of this.#options.schemas.sources) {
+    for (const source of this.#sources()) {
       // On a replicated changelog a lagging replica can show fewer blocks than were read elsewhere before a
       // fail-over, so the plain regression check does not apply there.
       if ((await this.#watermarkOf(source)) !== undefined) continue
@@ -110,7 +112,7 @@ export class ChangelogSource implements RowSource {
 
   /** Per source: rows after the cursor and the age of the oldest of them, for the lag metrics. */
   async lagBySource(cursor: Cursor): Promise<Array<{ source: string; rows: number; oldestMillis: number }>> {
-    const sources = this.#options.schemas.sources
+    const sources = this.#sources()
     return Promise.all(
       sources.map(async (source) => {
         const result = await this.#options.client.query({
@@ -197,7 +199,12 @@ export class ChangelogSource implements RowSource {
 
   /** Changelog table name → source, for the registered sources. */
   #tables(): Map<string, string> {
-    return new Map(this.#options.schemas.sources.map((s) => [changelogTableName(splitSource(s)), s]))
+    return new Map(this.#sources().map((s) => [changelogTableName(splitSource(s)), s]))
+  }
+
+  #sources(): string[] {
+    const { owns } = this.#options
+    return owns ? this.#options.schemas.sources.filter(owns) : this.#options.schemas.sources
   }
 
   #table(source: string): string {

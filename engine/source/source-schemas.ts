@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client'
-import { latestVersions, type RegisteredVersion, readRegistry } from '../capture/registry.js'
+import { type CaptureMode, latestVersions, type RegisteredVersion, readRegistry } from '../capture/registry.js'
 import { splitSource } from '../capture/source-table.js'
 import type { ProtobufConfig, SourceConfig } from '../config/config.js'
 import { createMessageEncoder, type EncodingFormat, type MessageEncoder } from '../encoding/row-encoder.js'
@@ -10,6 +10,7 @@ import { toCapturedColumn } from '../schema/parse-clickhouse-type.js'
 import { generateRowProto } from '../schema/proto-writer.js'
 import { type ChangelogQuery, changelogQuery, type VersionColumns } from './changelog-query.js'
 import { keyColumnProblem, keyColumns } from './message-key.js'
+import { streamQuery } from './stream-query.js'
 
 /** One registered version of a source, ready for the engine's own decoding and encoding. */
 export interface SourceSchema {
@@ -45,6 +46,7 @@ export class SourceSchemas {
   #byFingerprint = new Map<string, SourceSchema>()
   #byVersion = new Map<string, SourceSchema>()
   #queries = new Map<string, ChangelogQuery>()
+  #streamQueries = new Map<string, ChangelogQuery>()
 
   constructor(options: SourceSchemasOptions) {
     this.#options = options
@@ -78,6 +80,52 @@ export class SourceSchemas {
     this.#byFingerprint = new Map()
     this.#byVersion = new Map()
     this.#queries = new Map()
+    this.#streamQueries = new Map()
+  }
+
+  /** How `source` is captured: its newest version's mode (a source keeps its mode). */
+  modeOf(source: string): CaptureMode {
+    return latestVersions(this.#registry).get(source)?.mode ?? 'view'
+  }
+
+  /** Stream-mode sources still captured: an uncaptured one is no longer read (it has no changelog to drain). */
+  get streamSources(): string[] {
+    return [...latestVersions(this.#registry).values()]
+      .filter((v) => v.mode === 'stream' && v.removedAt === null)
+      .map((v) => v.source)
+  }
+
+  /** Rows in the registry, to notice a migrate while the engine runs. */
+  get registeredVersions(): number {
+    return this.#registry.length
+  }
+
+  /**
+   * The STREAM read of a stream-mode source (stream-query.ts), with its newest version's columns. Throws a
+   * CaptureError (not retried) when a key column is missing or cannot be a key.
+   */
+  streamQuery(source: string, readTimeoutMs: number): ChangelogQuery {
+    const cached = this.#streamQueries.get(source)
+    if (cached) return cached
+    const latest = latestVersions(this.#registry).get(source)
+    if (!latest) throw new CaptureError(source, 'is not in the registry', { canRetry: true })
+    const columns = capturedColumns(latest)
+    const query = streamQuery({
+      source,
+      version: {
+        version: latest.version,
+        columns,
+        fieldNumbers: latest.fieldNumbers,
+        keyColumns: this.#keys(latest, columns).map((c) => c.name),
+        opExpression: latest.opExpression,
+        fingerprint: latest.fingerprint,
+      },
+      encoding: this.#options.format === 'protobuf' ? 'protobuf' : 'rowbinary',
+      protobuf: this.#options.protobuf,
+      readTimeoutMs,
+    })
+    this.#streamQueries.set(source, query)
+    return query
   }
 
   /**

@@ -15,7 +15,8 @@ import { type MigrateOptions, migrate } from '../../engine/migrate.js'
 import { toCapturedColumn } from '../../engine/schema/parse-clickhouse-type.js'
 import { changelogQuery } from '../../engine/source/changelog-query.js'
 import { parseRowBinaryRows } from '../../engine/source/changelog-wire.js'
-import { testClickHouse, testDatabase } from './clickhouse.js'
+import { streamQuery } from '../../engine/source/stream-query.js'
+import { rows, testClickHouse, testDatabase } from './clickhouse.js'
 import { uniqueName } from './names.js'
 
 export interface CapturedRow {
@@ -72,7 +73,8 @@ export async function captureFixture(
 /**
  * Every changelog row, per source (in registry order) in cursor order, read with the engine's own rowbinary query
  * (changelog-query.ts) and decoded with the registered version it names (or, for a drifted row, whose fingerprint
- * it carries).
+ * it carries). For a source in stream mode: every row of the table itself, read with the engine's STREAM query
+ * (stream-query.ts).
  */
 export async function readChangelog(client: ClickHouseClient, database: string): Promise<CapturedRow[]> {
   const registry = await readRegistry(client, database)
@@ -87,21 +89,41 @@ export async function readChangelog(client: ClickHouseClient, database: string):
       decoders.set(`v${v.version}`, decoder)
       decoders.set(`f${v.fingerprint}`, decoder)
     }
-    const query = changelogQuery({
-      database,
-      source,
-      versions: versions.map((v) => ({
-        version: v.version,
-        columns: columns(v),
-        fieldNumbers: v.fieldNumbers,
-        keyColumns: [],
-      })),
-      encoding: 'rowbinary',
-      protobuf: { timestamps: 'timestamp', enums: 'enum' },
-    })
+    const latest = versions.at(-1) as (typeof versions)[number]
+    const protobuf = { timestamps: 'timestamp', enums: 'enum' } as const
+    // Stream mode: the rows of the table itself, read as the engine reads them, with the newest version's columns.
+    const streamed = latest.mode === 'stream'
+    const query = streamed
+      ? streamQuery({
+          source,
+          version: { ...latest, columns: columns(latest), keyColumns: [] },
+          encoding: 'rowbinary',
+          protobuf,
+          readTimeoutMs: 10_000,
+        })
+      : changelogQuery({
+          database,
+          source,
+          versions: versions.map((v) => ({
+            version: v.version,
+            columns: columns(v),
+            fieldNumbers: v.fieldNumbers,
+            keyColumns: [],
+          })),
+          encoding: 'rowbinary',
+          protobuf,
+        })
+    const [count] = streamed ? await rows<{ n: string }>(client, `SELECT toString(count()) AS n FROM ${source}`) : []
     const result = await client.exec({
-      query: query.sql.replace('{watermark}', ''),
-      query_params: { p: [], b: [], o: [], limit: 4_000_000_000 },
+      query: query.sql.replace('{watermark}', '').replace('{stream_cursor}', ''),
+      query_params: {
+        p: [],
+        b: [],
+        o: [],
+        limit: streamed ? Number(count?.n ?? 0) : 4_000_000_000,
+        bb: '18446744073709551615',
+        bo: '18446744073709551615',
+      },
     })
     const chunks: Buffer[] = []
     for await (const chunk of result.stream) chunks.push(chunk as Buffer)
