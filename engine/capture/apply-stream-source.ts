@@ -30,7 +30,10 @@ export async function applyStreamSource(
   const source = desired.source.source
   const clash = desired.columns.find((c) => metaNames.has(c.name))
   if (clash) {
-    const error = new CaptureError(source, `column ${clash.name} has a name tailhouse's read query uses itself; rename it or add it to exclude`)
+    const error = new CaptureError(
+      source,
+      `column ${clash.name} has a name tailhouse's read query uses itself; rename it or add it to exclude`,
+    )
     return { source, version: latest?.version ?? 0, action: 'failed', detail: error.message, error }
   }
   const unchanged = latest !== undefined && sameCapture
@@ -46,7 +49,8 @@ export async function applyStreamSource(
   const protoPath = join(options.protobuf.schemasDir, proto.fileName)
   const enabled = await blockColumnsEnabled(client, desired.source)
   const needsRegistry = !unchanged || latest.removedAt !== null
-  if (!needsRegistry && enabled && fileHas(protoPath, proto.text)) return { source, version, action: 'unchanged', detail: '' }
+  if (!needsRegistry && enabled && fileHas(protoPath, proto.text))
+    return { source, version, action: 'unchanged', detail: '' }
 
   const action: CaptureOutcome['action'] = latest === undefined ? 'captured' : unchanged ? 'repaired' : 'evolved'
   const run = async (sql: string) => {

@@ -64,7 +64,9 @@ export async function captureStatus(client: ClickHouseClient, capture: CaptureCo
       mode,
       viewPresent,
       changelogRows:
-        mode === 'stream' ? await tableRows(client, source) : (counts.get(changelogTableName(splitSource(source))) ?? 0),
+        mode === 'stream'
+          ? await tableRows(client, source)
+          : (counts.get(changelogTableName(splitSource(source))) ?? 0),
       drift,
     })
   }

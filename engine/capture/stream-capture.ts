@@ -73,7 +73,10 @@ export async function blockColumnsEnabled(
   })
   const [row] = await result.json<{ engine_full: string }>()
   const settings = row?.engine_full ?? ''
-  return /\benable_block_number_column = (1|true)\b/.test(settings) && /\benable_block_offset_column = (1|true)\b/.test(settings)
+  return (
+    /\benable_block_number_column = (1|true)\b/.test(settings) &&
+    /\benable_block_offset_column = (1|true)\b/.test(settings)
+  )
 }
 
 /**

@@ -3,7 +3,7 @@ import type { ClickHouseClient } from '@clickhouse/client'
 import { splitSource } from '../capture/source-table.js'
 import { qualifiedName } from '../clickhouse/sql.js'
 import { translateClickHouseError } from '../clickhouse/translate-error.js'
-import { CaptureError, ClickHouseQueryError, TailhouseError } from '../errors.js'
+import { CaptureError, ClickHouseQueryError, type TailhouseError } from '../errors.js'
 import type { RowSource } from '../loop/loop-parts.js'
 import { cursorParams } from './changelog-query.js'
 import { parseChangelog } from './changelog-source.js'
@@ -180,7 +180,10 @@ export class StreamSource implements RowSource {
       ...cursorParams(cursor, source),
       skip: rows - 1,
     })
-    if (!row) throw new ClickHouseQueryError(`${source}: rows after the cursor vanished while read`, undefined, undefined, { canRetry: true })
+    if (!row)
+      throw new ClickHouseQueryError(`${source}: rows after the cursor vanished while read`, undefined, undefined, {
+        canRetry: true,
+      })
     return { blockNumber: BigInt(row.b), blockOffset: BigInt(row.o) }
   }
 
@@ -222,7 +225,9 @@ export class StreamSource implements RowSource {
     }, this.#readTimeoutMs + this.#stuckAfterMs)
     try {
       const result = await client.exec({
-        query: query.sql.replace('{stream_cursor}', streamCursorClause(cursor, source)).replace('{settings}', format.clause),
+        query: query.sql
+          .replace('{stream_cursor}', streamCursorClause(cursor, source))
+          .replace('{settings}', format.clause),
         query_params: {
           ...format.params,
           limit,
@@ -379,13 +384,16 @@ function after(a: Position, b: Position): boolean {
 /** The guard of stream-query.ts, or a column the query names that the table no longer has (UNKNOWN_IDENTIFIER). */
 function schemaChanged(error: unknown): boolean {
   if (!(error instanceof ClickHouseQueryError)) return false
-  return error.message.includes(typesChangedMarker) || error.serverCode === '47' || error.serverType === 'UNKNOWN_IDENTIFIER'
+  return (
+    error.message.includes(typesChangedMarker) || error.serverCode === '47' || error.serverType === 'UNKNOWN_IDENTIFIER'
+  )
 }
 
 /** KILL QUERY on a server (QUERY_WAS_CANCELLED), an aborted request. */
 function cancelled(error: TailhouseError): boolean {
   return (
-    (error instanceof ClickHouseQueryError && (error.serverCode === '394' || error.serverType === 'QUERY_WAS_CANCELLED')) ||
+    (error instanceof ClickHouseQueryError &&
+      (error.serverCode === '394' || error.serverType === 'QUERY_WAS_CANCELLED')) ||
     /aborted|QUERY_WAS_CANCELLED/i.test(error.message)
   )
 }

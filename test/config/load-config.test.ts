@@ -48,7 +48,20 @@ describe('config file', () => {
     })
   })
 
+  it('reads a source capture mode: view unless set to stream', () => {
+    const dir = configFile(
+      'tailhouse.config.yaml',
+      'capture:\n  sources:\n    - table: a.b\n    - table: a.c\n      mode: stream\n    - table: a.d\n      mode: view\n',
+    )
+    expect(loadConfig(undefined, dir).config.capture.sources.map((s) => s.mode)).toEqual([undefined, 'stream', 'view'])
+  })
+
   it.each([
+    [
+      'capture:\n  sources:\n    - table: a.b\n      mode: changelog\n',
+      'capture.sources[0].mode',
+      /one of view, stream, got "changelog"/,
+    ],
     [
       'capture:\n  sources:\n    - table: shop.orders\n  retention: 3\n',
       'capture.retention',

@@ -106,7 +106,7 @@ describe('StreamSource: the source table read with SELECT … STREAM (embedded C
     expect(await rows(f.client, `SELECT toString(count()) AS n FROM ${t}`)).toEqual([{ n: '4' }])
   })
 
-  it("sees the table as it is when read: mutations, lightweight deletes and TTL act on rows not read yet", async () => {
+  it('sees the table as it is when read: mutations, lightweight deletes and TTL act on rows not read yet', async () => {
     const f = await streamFixture(
       'CREATE TABLE {t} (id UInt64, s String, at DateTime) ENGINE = MergeTree ORDER BY id TTL at + INTERVAL 1 DAY',
     )
@@ -162,7 +162,9 @@ describe('StreamSource: the source table read with SELECT … STREAM (embedded C
     const impatient = await streamOf(f, 'json', { readTimeoutMs: 1, stuckAfterMs: 1 })
     const failure = await impatient.read(new Map(), 500_000).catch((e: unknown) => e)
     expect(failure).toBeInstanceOf(ClickHouseQueryError)
-    expect((failure as Error).message).toMatch(/STREAM read of .* did not end 1 ms after its own bound .* resumes from the committed cursor/)
+    expect((failure as Error).message).toMatch(
+      /STREAM read of .* did not end 1 ms after its own bound .* resumes from the committed cursor/,
+    )
     expect(classifyFailure(failure)).toEqual({ action: 'retry', reason: 'clickhouse' })
     // The engine resumes from its cursor: nothing was skipped, nothing is read twice.
     const { rows: all } = await readAll(await streamOf(f), new Map(), 100_000)
