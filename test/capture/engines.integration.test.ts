@@ -4,6 +4,50 @@ import { captureFixture } from '../helpers/capture.js'
 import { rows } from '../helpers/clickhouse.js'
 
 describe('capture by source engine', () => {
+  it('in mode stream, maps MergeTree to insert and Replacing to upsert/delete, from the columns of each row read', async () => {
+    const f = await captureFixture((db) => [
+      { table: `${db}.plain`, exclude: [], mode: 'stream' },
+      { table: `${db}.replacing`, exclude: ['is_deleted'], mode: 'stream' },
+      { table: `${db}.replacing_no_delete`, exclude: [], mode: 'stream' },
+    ])
+    const db = f.sourceDb
+    for (const ddl of [
+      `CREATE TABLE ${db}.plain (id UInt64, name String) ENGINE = MergeTree ORDER BY id`,
+      `CREATE TABLE ${db}.replacing (id UInt64, ver UInt32, is_deleted UInt8) ENGINE = ReplacingMergeTree(ver, is_deleted) ORDER BY id`,
+      `CREATE TABLE ${db}.replacing_no_delete (id UInt64, ver UInt32) ENGINE = ReplacingMergeTree(ver) ORDER BY id`,
+    ]) {
+      await f.client.command({ query: ddl })
+    }
+    expect((await f.migrate()).sources.map((s) => [s.action, s.detail])).toEqual([
+      ['captured', 'mode stream'],
+      ['captured', 'mode stream'],
+      ['captured', 'mode stream'],
+    ])
+    for (const insert of [
+      `INSERT INTO ${db}.plain VALUES (1, 'a'), (2, 'b')`,
+      // Two versions of id 1 in one INSERT: the table keeps both until a merge; the op comes from each row's
+      // is_deleted, which is read from the table even though it is not captured.
+      `INSERT INTO ${db}.replacing VALUES (1, 1, 0), (1, 2, 1), (2, 1, 0)`,
+      `INSERT INTO ${db}.replacing_no_delete VALUES (7, 1)`,
+    ]) {
+      await f.client.command({ query: insert })
+    }
+    const changelog = await f.changelog()
+    const of = (table: string) => changelog.filter((r) => r.source === `${db}.${table}`)
+    expect(of('plain').map((r) => [r.op, r.row])).toEqual([
+      ['insert', { id: 1n, name: Buffer.from('a') }],
+      ['insert', { id: 2n, name: Buffer.from('b') }],
+    ])
+    expect(of('replacing').map((r) => [r.op, r.row])).toEqual([
+      ['upsert', { id: 1n, ver: 1 }],
+      ['delete', { id: 1n, ver: 2 }],
+      ['upsert', { id: 2n, ver: 1 }],
+    ])
+    expect(of('replacing_no_delete').map((r) => r.op)).toEqual(['upsert'])
+    // A table keeps no query id per row.
+    expect(new Set(changelog.map((r) => r.queryId))).toEqual(new Set(['']))
+  })
+
   it('maps MergeTree to insert, Replacing to upsert/delete, Collapsing and VersionedCollapsing to upsert/retract', async () => {
     const f = await captureFixture((db) => [
       { table: `${db}.plain`, exclude: [] },

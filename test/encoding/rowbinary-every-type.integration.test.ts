@@ -363,24 +363,27 @@ describe('RowBinary decoder against ClickHouse (embedded chDB, or CLICKHOUSE_URL
     }
   })
 
-  it('round-trips every type through capture: migrate, INSERT, view, changelog, decode', async () => {
-    const f = await captureFixture((db) => [{ table: `${db}.every`, exclude: [] }])
-    const table = await everyTypeTable(f.client, f.sourceDb)
-    const result = await f.migrate()
-    expect(result.sources[0]).toMatchObject({ action: 'captured', version: 1 })
-    await insertRows(f.client, table)
-    const changelog = await f.changelog()
-    expect(changelog.map((r) => r.row.id)).toEqual([1, 2, 3])
-    for (const { row } of changelog) {
-      const id = row.id as number
-      expect(Object.keys(row)).toEqual(['id', ...columns.map((c) => c.name)])
-      for (const column of columns) {
-        expect
-          .soft(row[column.name], `row ${id}, column ${column.name} (${column.sql})`)
-          .toEqual(expected[id]?.[column.name])
+  it.each(['view', 'stream'] as const)(
+    'round-trips every type through capture, mode %s: migrate, INSERT, read, decode',
+    async (mode) => {
+      const f = await captureFixture((db) => [{ table: `${db}.every`, exclude: [], mode }])
+      const table = await everyTypeTable(f.client, f.sourceDb)
+      const result = await f.migrate()
+      expect(result.sources[0], result.sources[0]?.detail).toMatchObject({ action: "captured", version: 1 })
+      await insertRows(f.client, table)
+      const changelog = await f.changelog()
+      expect(changelog.map((r) => r.row.id)).toEqual([1, 2, 3])
+      for (const { row } of changelog) {
+        const id = row.id as number
+        expect(Object.keys(row)).toEqual(['id', ...columns.map((c) => c.name)])
+        for (const column of columns) {
+          expect
+            .soft(row[column.name], `row ${id}, column ${column.name} (${column.sql})`)
+            .toEqual(expected[id]?.[column.name])
+        }
       }
-    }
-  })
+    },
+  )
 
   it('writes UUID as two little-endian UInt64 halves, high first; IPv4 little-endian; IPv6 in network order', async () => {
     const ch = await testClickHouse()

@@ -99,7 +99,7 @@ async function transactionOpen(bootstrap: string, topic: string): Promise<boolea
   }
 }
 
-describe('exactly once under crashes', () => {
+describe.each(['view', 'stream'] as const)('exactly once under crashes, mode %s', (mode) => {
   it(`loses and repeats no row when the app and engine are SIGKILLed ${kills} times mid-workload`, async () => {
     const { kafkaBootstrap } = inject('stack')
     const run = uniqueName('crash')
@@ -112,7 +112,7 @@ describe('exactly once under crashes', () => {
         retentionDays: 7,
         dedupWindow: 1000,
         checkSettings: true,
-        sources: [{ table, exclude: [], key: ['k'] }],
+        sources: [{ table, exclude: [], key: ['k'], mode }],
       },
       protobuf: {
         schemasDir: mkdtempSync(join(tmpdir(), 'tailhouse-crash-schemas-')),
@@ -205,7 +205,7 @@ describe('exactly once under crashes', () => {
       readFileSync(join(logDir, f), 'utf8').includes('is behind SQLite'),
     ).length
     process.stderr.write(
-      `crash test: ${runs} kills (${openAtKill} with a transaction open), ${changelog.length} changelog rows, ` +
+      `crash test, mode ${mode}: ${runs} kills (${openAtKill} with a transaction open), ${changelog.length} changelog rows, ` +
         `${committed.length} committed, ${everything.length} uncommitted, ${staleReads} stale checkpoint read(s)\n`,
     )
     expect(everything.length).toBeGreaterThan(committed.length)

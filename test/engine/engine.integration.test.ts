@@ -14,9 +14,13 @@ function insertStatements(table: string, from: number, count: number, perInsert:
   return statements
 }
 
-describe('engine: changelog to Kafka', () => {
+/**
+ * The suites that hold for both capture modes run twice: view (a capture view and changelog) and stream (the table
+ * read itself with SELECT … STREAM, ARCHITECTURE.md "Stream mode").
+ */
+describe.each(['view', 'stream'] as const)('engine: changelog to Kafka, mode %s', (mode) => {
   it('publishes every row once, in order per key, across many small batches, and resumes after a restart', async () => {
-    const f = await engineFixture((db) => [{ table: `${db}.payments`, exclude: [], key: ['account'] }], {
+    const f = await engineFixture((db) => [{ table: `${db}.payments`, exclude: [], key: ['account'], mode }], {
       batchMaxRows: 37,
     })
     const table = `${f.sourceDb}.payments`
@@ -71,7 +75,8 @@ describe('engine: changelog to Kafka', () => {
     })
     expect(sample?.env).toMatchObject({ source: table, op: 1, schema_version: 1 })
     expect(sample?.env.cursor).toMatchObject({ partition_id: 'all' })
-    expect(sample?.env.query_id).toMatch(/^[0-9a-f-]{36}$/)
+    // A view records the INSERT's query id; a table keeps none per row.
+    expect(sample?.env.query_id).toMatch(mode === 'view' ? /^[0-9a-f-]{36}$/ : /^$/)
     // Lean messages: what the envelope holds is not sent again as headers; traceparent only when traced.
     expect(Object.keys(sample?.m.headers ?? {}).filter((name) => name !== 'traceparent')).toEqual([])
     // The checkpoint topic holds the end cursor, committed with the rows.
@@ -81,7 +86,7 @@ describe('engine: changelog to Kafka', () => {
   })
 
   it('a second instance with the same engine id fences the first, which stops cleanly', async () => {
-    const f = await engineFixture((db) => [{ table: `${db}.t`, exclude: [] }])
+    const f = await engineFixture((db) => [{ table: `${db}.t`, exclude: [], mode }])
     await f.client.command({ query: `CREATE TABLE ${f.sourceDb}.t (id UInt64) ENGINE = MergeTree ORDER BY id` })
     await f.migrate()
     await f.client.command({ query: `INSERT INTO ${f.sourceDb}.t VALUES (1)` })
@@ -97,6 +102,81 @@ describe('engine: changelog to Kafka', () => {
     expect(ids).toBe(2)
   })
 
+  it('stops, naming the partition, when the newest blocks it read vanish under its cursor', async () => {
+    const f = await engineFixture((db) => [{ table: `${db}.t`, exclude: [], mode }])
+    // What the engine reads: the changelog (view), or the table itself (stream).
+    const [readDb, readTable] = mode === 'view' ? [f.database, `changelog_${f.sourceDb}__t`] : [f.sourceDb, 't']
+    await f.client.command({ query: `CREATE TABLE ${f.sourceDb}.t (id UInt64) ENGINE = MergeTree ORDER BY id` })
+    await f.migrate()
+    await f.client.command({ query: `INSERT INTO ${f.sourceDb}.t VALUES (1)` })
+    await f.client.command({ query: `INSERT INTO ${f.sourceDb}.t VALUES (2)` })
+    const engine = await startEngine({ config: f.config, client: f.client, logger: testLogger() })
+    await waitFor('2 rows published', () => engine.status().rowsPublished === 2n)
+    // The newest part goes: its block numbers would be issued again after a restart, below the cursor.
+    const [newest] = await (
+      await f.client.query({
+        query: `SELECT name FROM system.parts WHERE database = '${readDb}' AND table = '${readTable}'
+                AND active ORDER BY max_block_number DESC LIMIT 1`,
+        format: 'JSONEachRow',
+      })
+    ).json<{ name: string }>()
+    await f.client.command({ query: `ALTER TABLE ${readDb}.${readTable} DROP PART '${newest?.name}'` })
+    const exit = await Promise.race([engine.done, new Promise((r) => setTimeout(() => r('still running'), 20_000))])
+    expect(exit).toMatchObject({ reason: 'failed' })
+    expect((exit as { error: Error }).error.message).toMatch(/--reset-partition/)
+  })
+
+  it('publishes a source captured while it runs, creating its topic', async () => {
+    const f = await engineFixture((db) => [{ table: `${db}.a`, exclude: [], mode }])
+    for (const t of ['a', 'b']) {
+      await f.client.command({ query: `CREATE TABLE ${f.sourceDb}.${t} (id UInt64) ENGINE = MergeTree ORDER BY id` })
+    }
+    await f.migrate()
+    await f.client.command({ query: `INSERT INTO ${f.sourceDb}.a VALUES (1)` })
+    const engine = await startEngine({ config: f.config, client: f.client, logger: testLogger() })
+    await waitFor('a published', () => engine.status().rowsPublished === 1n)
+    f.config.capture.sources.push({ table: `${f.sourceDb}.b`, exclude: [], mode })
+    expect((await f.migrate()).sources[1]).toMatchObject({ action: 'captured' })
+    await f.client.command({ query: `INSERT INTO ${f.sourceDb}.b VALUES (2)` })
+    await waitFor('b published', () => engine.status().rowsPublished === 2n)
+    await engine.stop()
+    expect(await readTopic(f.kafkaBootstrap, f.topic('b'))).toHaveLength(1)
+  })
+
+  it('at-least-once: publishes without transactions, SQLite holds the cursor, a restart resumes after it', async () => {
+    const f = await engineFixture(
+      (db) => [{ table: `${db}.t`, exclude: [], mode }],
+      { headers: 'full' },
+      { delivery: 'at-least-once' },
+    )
+    await f.client.command({ query: `CREATE TABLE ${f.sourceDb}.t (id UInt64) ENGINE = MergeTree ORDER BY id` })
+    await f.migrate()
+    await f.client.command({ query: `INSERT INTO ${f.sourceDb}.t SELECT number FROM numbers(50)` })
+    const first = await startEngine({ config: f.config, client: f.client, logger: testLogger() })
+    await waitFor('50 rows', () => first.status().rowsPublished === 50n)
+    await first.stop()
+    await f.client.command({ query: `INSERT INTO ${f.sourceDb}.t SELECT number + 50 FROM numbers(25)` })
+    const second = await startEngine({ config: f.config, client: f.client, logger: testLogger() })
+    await waitFor('25 more rows', () => second.status().rowsPublished === 25n)
+    await second.stop()
+    const messages = await readTopic(f.kafkaBootstrap, f.topic('t'))
+    expect(messages).toHaveLength(75)
+    // engine.headers: full repeats the envelope's cursor (the dedup key) and the rest as headers.
+    expect(new Set(messages.map((m) => m.headers['tailhouse.cursor'])).size).toBe(75)
+    expect(messages[0]?.headers).toMatchObject({
+      'tailhouse.source': `${f.sourceDb}.t`,
+      'tailhouse.op': 'insert',
+      'tailhouse.schema_version': '1',
+      'tailhouse.cursor': expect.stringMatching(new RegExp(`^${f.sourceDb}\\.t/all:\\d+:\\d+$`)),
+      'tailhouse.query_id': expect.stringMatching(mode === 'view' ? /^[0-9a-f-]{36}$/ : /^$/),
+      'tailhouse.ingest_time_us': expect.stringMatching(/^\d{16}$/),
+    })
+    expect(await readTopic(f.kafkaBootstrap, f.config.kafka.checkpointTopic)).toHaveLength(0)
+  })
+})
+
+/** A row the engine cannot decode: only a changelog can hold one (a drifted row's payload). */
+describe('engine: changelog to Kafka, mode view', () => {
   it('stops on a row it cannot decode, naming it, and publishes nothing from that batch on', async () => {
     const f = await engineFixture((db) => [{ table: `${db}.t`, exclude: [] }])
     await f.client.command({
@@ -136,77 +216,6 @@ describe('engine: changelog to Kafka', () => {
     expect(dead[0]?.headers['tailhouse.error']).toMatch(/cannot decode column "id"/)
     expect(dead[0]?.headers['tailhouse.cursor']).toMatch(new RegExp(`^${f.sourceDb}\\.t/all:\\d+:0$`))
     expect(dead[0]?.key).toBe(`${f.sourceDb}.t`)
-  })
-  it("stops, naming the partition, when the changelog's newest blocks vanish under its cursor", async () => {
-    const f = await engineFixture((db) => [{ table: `${db}.t`, exclude: [] }])
-    await f.client.command({ query: `CREATE TABLE ${f.sourceDb}.t (id UInt64) ENGINE = MergeTree ORDER BY id` })
-    await f.migrate()
-    await f.client.command({ query: `INSERT INTO ${f.sourceDb}.t VALUES (1)` })
-    await f.client.command({ query: `INSERT INTO ${f.sourceDb}.t VALUES (2)` })
-    const engine = await startEngine({ config: f.config, client: f.client, logger: testLogger() })
-    await waitFor('2 rows published', () => engine.status().rowsPublished === 2n)
-    // The newest part goes: its block numbers would be issued again after a restart, below the cursor.
-    const [newest] = await (
-      await f.client.query({
-        query: `SELECT name FROM system.parts WHERE database = '${f.database}' AND table = 'changelog_${f.sourceDb}__t'
-                AND active ORDER BY max_block_number DESC LIMIT 1`,
-        format: 'JSONEachRow',
-      })
-    ).json<{ name: string }>()
-    await f.client.command({
-      query: `ALTER TABLE ${f.database}.changelog_${f.sourceDb}__t DROP PART '${newest?.name}'`,
-    })
-    const exit = await Promise.race([engine.done, new Promise((r) => setTimeout(() => r('still running'), 20_000))])
-    expect(exit).toMatchObject({ reason: 'failed' })
-    expect((exit as { error: Error }).error.message).toMatch(/--reset-partition/)
-  })
-
-  it('publishes a source captured while it runs, creating its topic', async () => {
-    const f = await engineFixture((db) => [{ table: `${db}.a`, exclude: [] }])
-    for (const t of ['a', 'b']) {
-      await f.client.command({ query: `CREATE TABLE ${f.sourceDb}.${t} (id UInt64) ENGINE = MergeTree ORDER BY id` })
-    }
-    await f.migrate()
-    await f.client.command({ query: `INSERT INTO ${f.sourceDb}.a VALUES (1)` })
-    const engine = await startEngine({ config: f.config, client: f.client, logger: testLogger() })
-    await waitFor('a published', () => engine.status().rowsPublished === 1n)
-    f.config.capture.sources.push({ table: `${f.sourceDb}.b`, exclude: [] })
-    expect((await f.migrate()).sources[1]).toMatchObject({ action: 'captured' })
-    await f.client.command({ query: `INSERT INTO ${f.sourceDb}.b VALUES (2)` })
-    await waitFor('b published', () => engine.status().rowsPublished === 2n)
-    await engine.stop()
-    expect(await readTopic(f.kafkaBootstrap, f.topic('b'))).toHaveLength(1)
-  })
-
-  it('at-least-once: publishes without transactions, SQLite holds the cursor, a restart resumes after it', async () => {
-    const f = await engineFixture(
-      (db) => [{ table: `${db}.t`, exclude: [] }],
-      { headers: 'full' },
-      { delivery: 'at-least-once' },
-    )
-    await f.client.command({ query: `CREATE TABLE ${f.sourceDb}.t (id UInt64) ENGINE = MergeTree ORDER BY id` })
-    await f.migrate()
-    await f.client.command({ query: `INSERT INTO ${f.sourceDb}.t SELECT number FROM numbers(50)` })
-    const first = await startEngine({ config: f.config, client: f.client, logger: testLogger() })
-    await waitFor('50 rows', () => first.status().rowsPublished === 50n)
-    await first.stop()
-    await f.client.command({ query: `INSERT INTO ${f.sourceDb}.t SELECT number + 50 FROM numbers(25)` })
-    const second = await startEngine({ config: f.config, client: f.client, logger: testLogger() })
-    await waitFor('25 more rows', () => second.status().rowsPublished === 25n)
-    await second.stop()
-    const messages = await readTopic(f.kafkaBootstrap, f.topic('t'))
-    expect(messages).toHaveLength(75)
-    // engine.headers: full repeats the envelope's cursor (the dedup key) and the rest as headers.
-    expect(new Set(messages.map((m) => m.headers['tailhouse.cursor'])).size).toBe(75)
-    expect(messages[0]?.headers).toMatchObject({
-      'tailhouse.source': `${f.sourceDb}.t`,
-      'tailhouse.op': 'insert',
-      'tailhouse.schema_version': '1',
-      'tailhouse.cursor': expect.stringMatching(new RegExp(`^${f.sourceDb}\\.t/all:\\d+:\\d+$`)),
-      'tailhouse.query_id': expect.stringMatching(/^[0-9a-f-]{36}$/),
-      'tailhouse.ingest_time_us': expect.stringMatching(/^\d{16}$/),
-    })
-    expect(await readTopic(f.kafkaBootstrap, f.config.kafka.checkpointTopic)).toHaveLength(0)
   })
 })
 

@@ -19,9 +19,9 @@ import { engineFixture, protoTypes, readTopic, testLogger, waitFor } from '../he
  * singular message (a Timestamp of 1970-01-01) as its default, as withDefaultMessages does here.
  */
 
-describe('engine: every type to Kafka', () => {
+describe.each(['view', 'stream'] as const)('engine: every type to Kafka, mode %s', (mode) => {
   it('every ClickHouse type of the mapping round-trips through Kafka, decoded with protobufjs from the .proto files', async () => {
-    const f = await engineFixture((db) => [{ table: `${db}.every`, exclude: [] }], { headers: 'full' })
+    const f = await engineFixture((db) => [{ table: `${db}.every`, exclude: [], mode }], { headers: 'full' })
     const table = `${f.sourceDb}.every`
     await createEveryTypeTable(f.client, table)
     const result = await f.migrate()
@@ -29,17 +29,24 @@ describe('engine: every type to Kafka', () => {
     await insertEveryTypeRows(f.client, table)
     const inserted = Object.keys(expected).length
 
+    const startedMicros = BigInt(Date.now()) * 1000n
     const engine = await startEngine({ config: f.config, client: f.client, logger: testLogger() })
     await waitFor(`${inserted} rows published`, () => engine.status().rowsPublished === BigInt(inserted))
     expect((await engine.stop()).reason).toBe('stopped')
 
-    // The changelog's cursor, ingest time and query id of each row, to check the envelopes and headers against.
+    // The changelog's cursor, ingest time and query id of each row, to check the envelopes and headers against. In
+    // stream mode the rows are the table's own, with no query id, ingested when read (checked below against the run).
     const changelog = await rows<{ cursor: string; micros: string; query_id: string }>(
       f.client,
-      `SELECT concat('${table}/', _partition_id, ':', toString(_block_number), ':', toString(_block_offset)) AS cursor,
-              toString(toUnixTimestamp64Micro(__ingest)) AS micros, __query_id AS query_id
-       FROM ${f.database}.changelog_${f.sourceDb}__every`,
+      mode === 'view'
+        ? `SELECT concat('${table}/', _partition_id, ':', toString(_block_number), ':', toString(_block_offset)) AS cursor,
+                  toString(toUnixTimestamp64Micro(__ingest)) AS micros, __query_id AS query_id
+           FROM ${f.database}.changelog_${f.sourceDb}__every`
+        : `SELECT concat('${table}/', _partition_id, ':', toString(_block_number), ':', toString(_block_offset)) AS cursor,
+                  '' AS micros, '' AS query_id
+           FROM ${table}`,
     )
+    const endedMicros = BigInt(Date.now()) * 1000n
     const byCursor = new Map(changelog.map((r) => [r.cursor, r]))
     expect(changelog).toHaveLength(inserted)
 
@@ -60,7 +67,13 @@ describe('engine: every type to Kafka', () => {
       const captured = byCursor.get(headers['tailhouse.cursor'] ?? '')
       if (!captured) throw new Error(`header tailhouse.cursor ${headers['tailhouse.cursor']} is no changelog row`)
       expect(headers['tailhouse.query_id']).toBe(captured.query_id)
-      expect(captured.query_id).not.toBe('')
+      if (mode === 'view') expect(captured.query_id).not.toBe('')
+      else {
+        // Read while the engine ran: that is the ingest time stream mode records.
+        const read = BigInt(headers['tailhouse.ingest_time_us'] ?? 0)
+        expect(read >= startedMicros && read <= endedMicros, `ingest time ${read}`).toBe(true)
+        captured.micros = String(read)
+      }
 
       const envelope = Envelope.toObject(Envelope.decode(message.value), { longs: String, enums: String })
       const [stream, blockNumber, blockOffset] = (headers['tailhouse.cursor'] ?? '').split(':')
