@@ -5,6 +5,7 @@ import { viewName } from './capture/capture-view.js'
 import { changelogTableName } from './capture/changelog-table.js'
 import { verifyOnAllReplicas } from './capture/cluster-check.js'
 import { type SourceDeduplication, setDedupWindowSql, sourceDeduplication } from './capture/deduplication.js'
+import { type RegisteredVersion, readRegistry } from './capture/registry.js'
 import { checkServerVersion, unsafeSettings } from './capture/server-checks.js'
 import { splitSource } from './capture/source-table.js'
 import { quoteIdentifier } from './clickhouse/sql.js'
@@ -13,6 +14,7 @@ import type { TailhouseConfig } from './config/config.js'
 import { CaptureError, TailhouseError } from './errors.js'
 import { type EngineMigrationResult, migrateEngine } from './migrations/migrate-engine.js'
 import { packageRoot } from './package-root.js'
+import { type SchemaRegistration, schemaRegistrationFor } from './registry/source-registration.js'
 
 export interface MigrateOptions {
   client: ClickHouseClient
@@ -86,6 +88,8 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     })
     for (const m of engine) if (m.status !== 'already applied') log(`engine migration ${m.name}: ${m.status}`)
 
+    const registration = schemaRegistrationFor(config)
+    if (registration) await registerExistingVersions(registration, client, database, dryRun, log)
     const schemasDir = config.protobuf.schemasDir
     const sources = await captureSources({
       client,
@@ -101,6 +105,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
       dryRun,
       onStatement: options.onStatement,
       log,
+      beforeInstall: registration ? (v) => registerVersion(registration, v, dryRun, log) : undefined,
     })
     if (cluster && !dryRun) {
       const live = sources.filter((s) => s.action !== 'failed').map((s) => splitSource(s.source))
@@ -120,6 +125,39 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     }
   } catch (error) {
     throw error instanceof TailhouseError ? error : translateClickHouseError(error, 'ClickHouse')
+  }
+}
+
+/**
+ * Every captured version in the schema registry, oldest first, before any new version is installed: a registry
+ * configured after capture began gets the history its compatibility checks compare against (idempotent).
+ */
+async function registerExistingVersions(
+  registration: SchemaRegistration,
+  client: ClickHouseClient,
+  database: string,
+  dryRun: boolean,
+  log: (line: string) => void,
+): Promise<void> {
+  const versions = (await readRegistry(client, database)).sort((a, b) => a.version - b.version)
+  for (const version of versions) await registerVersion(registration, version, dryRun, log)
+}
+
+async function registerVersion(
+  registration: SchemaRegistration,
+  version: RegisteredVersion,
+  dryRun: boolean,
+  log: (line: string) => void,
+): Promise<void> {
+  const result = await registration.register(version, { dryRun })
+  if (!result || (!result.created && result.schemaId !== undefined && !dryRun)) return
+  const what = `${version.source} schema version ${version.version}`
+  if (dryRun) {
+    log(`${what}: the schema registry would accept it as ${result.subject} (compatibility ${result.compatibility})`)
+  } else {
+    log(
+      `${what}: registered in the schema registry as ${result.subject}, id ${result.schemaId} (compatibility ${result.compatibility})`,
+    )
   }
 }
 

@@ -2,9 +2,11 @@ import type { ClickHouseClient } from '@clickhouse/client'
 import { latestVersions, type RegisteredVersion, readRegistry } from '../capture/registry.js'
 import { splitSource } from '../capture/source-table.js'
 import type { ProtobufConfig, SourceConfig } from '../config/config.js'
+import { confluentPrefix } from '../encoding/confluent-framing.js'
 import { createMessageEncoder, type EncodingFormat, type MessageEncoder } from '../encoding/row-encoder.js'
 import { createRowDecoder, type RowDecoder } from '../encoding/rowbinary-decoder.js'
 import { CaptureError } from '../errors.js'
+import type { SchemaRegistration } from '../registry/source-registration.js'
 import type { CapturedColumn } from '../schema/clickhouse-type.js'
 import { toCapturedColumn } from '../schema/parse-clickhouse-type.js'
 import { generateRowProto } from '../schema/proto-writer.js'
@@ -21,6 +23,11 @@ export interface SourceSchema {
   encoder: MessageEncoder
   /** The key columns, in key order. */
   keys: CapturedColumn[]
+  /**
+   * The Confluent wire-format prefix of this version's values when a schema registry is configured: the engine's
+   * encoder adds it; values ClickHouse encoded get it in the converter.
+   */
+  framing: Buffer | undefined
 }
 
 export interface SourceSchemasOptions {
@@ -30,6 +37,10 @@ export interface SourceSchemasOptions {
   format: EncodingFormat
   protobuf: Pick<ProtobufConfig, 'timestamps' | 'enums'>
   sources: SourceConfig[]
+  /** With a schema registry: every version's schema id (registered by migrate), for the values' framing. */
+  registration?: SchemaRegistration
+  /** engine.format debezium-json: `source.name` and whether events carry their Connect schema. */
+  debezium?: { serverName?: string; includeSchema?: boolean }
 }
 
 /**
@@ -45,9 +56,15 @@ export class SourceSchemas {
   #byFingerprint = new Map<string, SourceSchema>()
   #byVersion = new Map<string, SourceSchema>()
   #queries = new Map<string, ChangelogQuery>()
+  #schemaIds = new Map<string, number>()
 
   constructor(options: SourceSchemasOptions) {
     this.#options = options
+  }
+
+  /** True when values are framed for a schema registry (each version's {@link SourceSchema.framing}). */
+  get framed(): boolean {
+    return this.#options.registration !== undefined
   }
 
   /** Every source ever registered. */
@@ -75,6 +92,7 @@ export class SourceSchemas {
     if (!client) throw new Error('these schemas were preloaded: there is no registry to read again')
     this.#registry = await readRegistry(client, this.#options.database)
     this.#sortingKeys = await readSortingKeys(client, this.sources)
+    this.#schemaIds = await schemaIds(this.#registry, this.#options.registration)
     this.#byFingerprint = new Map()
     this.#byVersion = new Map()
     this.#queries = new Map()
@@ -185,18 +203,26 @@ export class SourceSchemas {
       options: this.#options.protobuf,
       previousFieldNumbers: version.fieldNumbers,
     })
+    const schemaId = this.#schemaIds.get(`${version.source}\u0000${version.version}`)
+    const format = this.#options.format
     return {
       source: version.source,
       fingerprint: version.fingerprint,
       version: version.version,
       decode: createRowDecoder(columns),
-      encoder: createMessageEncoder(this.#options.format, {
+      encoder: createMessageEncoder(format, {
         protoText: proto.text,
         columns,
         fieldNumbers: proto.fieldNumbers,
         options: this.#options.protobuf,
+        source: version.source,
+        version: version.version,
+        registry: schemaId === undefined ? undefined : { schemaId },
+        debezium: this.#options.debezium,
       }),
       keys: this.#keys(version, columns),
+      // The registered Protobuf file declares Envelope first (registry/protobuf-schema.ts): message index [0].
+      framing: schemaId === undefined ? undefined : confluentPrefix(schemaId, format === 'protobuf' ? [0] : undefined),
     }
   }
 }
@@ -204,6 +230,16 @@ export class SourceSchemas {
 /** The captured columns of a version, each with the changelog column holding it. */
 function capturedColumns(version: RegisteredVersion): Array<CapturedColumn & { column: string }> {
   return version.columns.map((c) => ({ ...toCapturedColumn(version.source, c.name, c.type), column: c.column }))
+}
+
+/** Every version's schema id in the schema registry; a version migrate has not registered stops the engine. */
+async function schemaIds(
+  registry: RegisteredVersion[],
+  registration: SchemaRegistration | undefined,
+): Promise<Map<string, number>> {
+  if (!registration) return new Map()
+  const ids = await Promise.all(registry.map(async (v) => [v, await registration.schemaId(v)] as const))
+  return new Map(ids.flatMap(([v, id]) => (id === undefined ? [] : [[`${v.source}\u0000${v.version}`, id]])))
 }
 
 async function readSortingKeys(client: ClickHouseClient, sources: string[]): Promise<Map<string, string>> {
