@@ -5,6 +5,7 @@ import { viewName } from './capture/capture-view.js'
 import { changelogTableName } from './capture/changelog-table.js'
 import { verifyOnAllReplicas } from './capture/cluster-check.js'
 import { type SourceDeduplication, setDedupWindowSql, sourceDeduplication } from './capture/deduplication.js'
+import type { DesiredCapture } from './capture/plan-source.js'
 import { type RegisteredVersion, readRegistry } from './capture/registry.js'
 import { checkServerVersion, unsafeSettings } from './capture/server-checks.js'
 import { splitSource } from './capture/source-table.js'
@@ -15,6 +16,7 @@ import { CaptureError, TailhouseError } from './errors.js'
 import { type EngineMigrationResult, migrateEngine } from './migrations/migrate-engine.js'
 import { packageRoot } from './package-root.js'
 import { type SchemaRegistration, schemaRegistrationFor } from './registry/source-registration.js'
+import { describeKey, keyWarning } from './source/key-choice.js'
 
 export interface MigrateOptions {
   client: ClickHouseClient
@@ -38,6 +40,7 @@ export interface MigrateOptions {
 
 export interface MigrateResult {
   serverVersion: string
+  /** Unsafe server settings (when capture.checkSettings allows them), then message keys to look at (key-choice.ts). */
   warnings: string[]
   /** Per source: whether it deduplicates retried INSERTs (the capture-boundary contract), after this run. */
   deduplication: SourceDeduplication[]
@@ -75,6 +78,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     }
     for (const warning of warnings) log(`warning: ${warning}`)
     const desired = await validateSources(client, config.capture.sources)
+    const keyWarnings = reportKeys(desired, log)
     const deduplication = await checkDeduplication(options, log)
 
     await refuseOldLayout(client, database)
@@ -117,7 +121,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     }
     return {
       serverVersion,
-      warnings,
+      warnings: [...warnings, ...keyWarnings],
       deduplication,
       engine,
       sources,
@@ -126,6 +130,20 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   } catch (error) {
     throw error instanceof TailhouseError ? error : translateClickHouseError(error, 'ClickHouse')
   }
+}
+
+/** Logs each source's message key and warns about the ones to look at; returns the warnings. */
+function reportKeys(desired: DesiredCapture[], log: (line: string) => void): string[] {
+  const warnings: string[] = []
+  desired.forEach((d, i) => {
+    log(`${d.source.source}: ${describeKey(d.key)}`)
+    const warning = keyWarning(d.source.source, d.key, `capture.sources[${i}]`)
+    if (warning) {
+      warnings.push(warning)
+      log(`warning: ${warning}`)
+    }
+  })
+  return warnings
 }
 
 /**

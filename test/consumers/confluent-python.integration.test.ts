@@ -32,7 +32,7 @@ describe('Python confluent-kafka consumers with registry deserializers', () => {
     'decode every type of the every-type table from a %s topic the engine published',
     async (format) => {
       const { schemaRegistryUrl } = inject('stack')
-      const f = await engineFixture((db) => [{ table: `${db}.every`, exclude: [] }], { format })
+      const f = await engineFixture((db) => [{ table: `${db}.every`, exclude: [], key: ['id'] }], { format })
       f.config.registry = { ...registryDefaults, url: schemaRegistryUrl }
       const table = `${f.sourceDb}.every`
       const topic = f.topic('every')

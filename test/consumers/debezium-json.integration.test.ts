@@ -67,7 +67,9 @@ async function encodedEveryTypeEvents() {
 
 describe('debezium-json read by Debezium', () => {
   it('Kafka Connect JsonConverter and ExtractNewRecordState unwrap every event the engine published', async () => {
-    const f = await engineFixture((db) => [{ table: `${db}.every`, exclude: [] }], { format: 'debezium-json' })
+    const f = await engineFixture((db) => [{ table: `${db}.every`, exclude: [], key: ['id'] }], {
+      format: 'debezium-json',
+    })
     f.config.debezium = { includeSchema: true, serverName: 'tailhouse' }
     const table = `${f.sourceDb}.every`
     const topic = f.topic('every')

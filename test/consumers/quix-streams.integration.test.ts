@@ -20,7 +20,7 @@ import { runPython } from './python.js'
 describe('Quix Streams consumer', () => {
   it('filters and counts the rows of an Avro topic the engine published, read_committed, matching the source table', async () => {
     const { schemaRegistryUrl } = inject('stack')
-    const f = await engineFixture((db) => [{ table: `${db}.orders`, exclude: [] }], { format: 'avro' })
+    const f = await engineFixture((db) => [{ table: `${db}.orders`, exclude: [], key: ['id'] }], { format: 'avro' })
     f.config.registry = { ...registryDefaults, url: schemaRegistryUrl }
     const table = `${f.sourceDb}.orders`
     const topic = f.topic('orders')
