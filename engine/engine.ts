@@ -19,6 +19,7 @@ import { BatchLoop } from './loop/batch-loop.js'
 import type { OffsetStore } from './offsets/offset-store.js'
 import { reconcile, resetStreams } from './offsets/reconcile.js'
 import { SqliteOffsetStore } from './offsets/sqlite-offset-store.js'
+import { schemaRegistrationFor } from './registry/source-registration.js'
 import { createConverter } from './sink/batch-builder.js'
 import { createPublisher, type Publisher, transactionalId } from './sink/publisher.js'
 import { watchStall, watchStalls } from './sink/stall-watch.js'
@@ -253,6 +254,8 @@ export class Engine {
       format: config.engine.format,
       protobuf: config.protobuf,
       sources: config.capture.sources,
+      registration: schemaRegistrationFor(config),
+      debezium: config.debezium,
     })
     await this.#schemas.load()
     const topics = new EngineTopics(config.kafka, this.#log)

@@ -66,25 +66,25 @@ export async function applyStreamSource(
       await run(enableBlockColumnsSql(desired.source, cluster))
     }
     if (needsRegistry) {
-      const fingerprint = unchanged ? latest.fingerprint : await queryFingerprint(options, source, desired.columns)
-      await run(
-        registerVersionSql(database, {
-          source,
-          version,
-          fingerprint,
-          columns: desired.columns.map((c) => ({
-            name: c.name,
-            type: c.typeName,
-            field: proto.fieldNumbers[c.name] ?? 0,
-            column: c.name,
-          })),
-          fieldNumbers: proto.fieldNumbers,
-          opExpression: desired.opExpression,
-          protoFile: proto.fileName,
-          removedAt: null,
-          mode: 'stream',
-        }),
-      )
+      const registeredVersion: RegisteredVersion = {
+        source,
+        version,
+        fingerprint: unchanged ? latest.fingerprint : await queryFingerprint(options, source, desired.columns),
+        columns: desired.columns.map((c) => ({
+          name: c.name,
+          type: c.typeName,
+          field: proto.fieldNumbers[c.name] ?? 0,
+          column: c.name,
+        })),
+        fieldNumbers: proto.fieldNumbers,
+        opExpression: desired.opExpression,
+        protoFile: proto.fileName,
+        removedAt: null,
+        mode: 'stream',
+      }
+      // The schema registry's refusal fails the source before the engine can read the version.
+      if (!unchanged) await options.beforeInstall?.(registeredVersion)
+      await run(registerVersionSql(database, registeredVersion))
       registered = !unchanged
     }
     if (!dryRun && !fileHas(protoPath, proto.text)) {

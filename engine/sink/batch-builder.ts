@@ -1,3 +1,4 @@
+import { prefixWith } from '../encoding/confluent-framing.js'
 import { RowDecodeError } from '../encoding/rowbinary-decoder.js'
 import { TailhouseError } from '../errors.js'
 import { topicFor } from '../kafka/topics.js'
@@ -65,6 +66,8 @@ export async function buildBatch(
   let sourceRows = 0
   // One INSERT's rows share source and schema: the previous row's schema is looked up again only on change.
   let schema: SourceSchema | undefined
+  // Values ClickHouse encoded, with a schema registry: the version whose Confluent framing they get.
+  let framed: SourceSchema | undefined
   for (const row of rows) {
     const size = row.value?.length ?? row.payload?.length ?? 0
     if (consumed > 0 && payloadBytes + size > options.maxBytes) break
@@ -74,8 +77,14 @@ export async function buildBatch(
     const headers = full ? full.of(row) : shared
     const topic = topics.get(row.source) ?? cacheTopic(topics, options.topicTemplate, row.source)
     if (row.value !== undefined) {
-      messages.push({ topic, key: row.key, value: row.value, partition: row.partition, headers })
-      payloadBytes += row.value.length
+      let value = row.value
+      if (schemas.framed) {
+        if (framed === undefined || framed.source !== row.source || framed.version !== row.schemaVersion)
+          framed = await schemas.version(row.source, row.schemaVersion)
+        if (framed.framing) value = prefixWith(framed.framing, value)
+      }
+      messages.push({ topic, key: row.key, value, partition: row.partition, headers })
+      payloadBytes += value.length
     } else {
       try {
         if (schema === undefined || schema.source !== row.source || !sameSchema(schema, row))

@@ -369,7 +369,7 @@ describe('RowBinary decoder against ClickHouse (embedded chDB, or CLICKHOUSE_URL
       const f = await captureFixture((db) => [{ table: `${db}.every`, exclude: [], mode }])
       const table = await everyTypeTable(f.client, f.sourceDb)
       const result = await f.migrate()
-      expect(result.sources[0], result.sources[0]?.detail).toMatchObject({ action: "captured", version: 1 })
+      expect(result.sources[0], result.sources[0]?.detail).toMatchObject({ action: 'captured', version: 1 })
       await insertRows(f.client, table)
       const changelog = await f.changelog()
       expect(changelog.map((r) => r.row.id)).toEqual([1, 2, 3])
