@@ -1,74 +1,40 @@
-import { randomUUID } from 'node:crypto'
-import type { ClickHouseClient } from '@clickhouse/client'
 import { splitSource } from '../capture/source-table.js'
 import { qualifiedName } from '../clickhouse/sql.js'
 import { translateClickHouseError } from '../clickhouse/translate-error.js'
-import { CaptureError, ClickHouseQueryError, type TailhouseError } from '../errors.js'
 import type { RowSource } from '../loop/loop-parts.js'
 import { cursorParams } from './changelog-query.js'
-import { parseChangelog } from './changelog-source.js'
 import type { ChangelogRow } from './changelog-wire.js'
-import { type Cursor, cursorKey, type Position, positionText, splitCursorKey } from './cursor.js'
+import { type Cursor, cursorKey, type Position, splitCursorKey } from './cursor.js'
 import { detectRegression, regressionError } from './cursor-regression.js'
-import { type FormatSchemas, inlineSchemas } from './format-schemas.js'
 import { partsFromRows, partsQuery } from './replicated-state.js'
-import type { SourceSchemas } from './source-schemas.js'
-import { boundaryQuery, pendingQuery, rangeQuery, streamCursorClause, typesChangedMarker } from './stream-query.js'
+import { StreamReader, type StreamReaderOptions } from './stream-read.js'
 import { plainWatermark } from './watermark.js'
 
-export interface StreamSourceOptions {
-  client: ClickHouseClient
+export interface StreamSourceOptions extends StreamReaderOptions {
   /** The capture database (its registry is watched for sources captured while the engine runs). */
   database: string
-  schemas: SourceSchemas
-  /** What ClickHouse is, for error messages (describeClickHouse). */
-  target: string
-  partitionsOf: (source: string) => Promise<number>
-  formatSchemas?: FormatSchemas
-  /** Server-side bound of one STREAM read (max_execution_time, ending with what it has). Default 2 s. */
-  readTimeoutMs?: number
-  /** A read not answered this long after its bound is stuck: it is abandoned and fails (retriable). Default 30 s. */
-  stuckAfterMs?: number
-  /** Warnings: a read that keeps returning nothing although rows are there. */
-  warn?: (message: string) => void
-}
-
-interface Pending {
-  rows: number
-  last: Position
 }
 
 /**
  * The stream-mode sources (capture/stream-capture.ts) as one {@link RowSource}: each read takes rows of one source
- * table itself, the next one in turn that may hold rows after the cursor (system.parts, one query for all), with a
- * bounded `SELECT … STREAM CURSOR` (stream-query.ts). A read first counts the rows after the cursor (and, with more
- * than it may take, finds the position of the last one it takes), then takes exactly those in commit order:
- *
- * - a read that returns fewer rows than it was bounded to take is checked: rows gone since the count (merged away,
- *   deleted, expired) are fine; rows still there and not returned (a replica still fetching an earlier part, an
- *   INSERT still committing) leave the read empty, are read again next time, and are reported after 30 s;
- * - a read that is not answered `stuckAfterMs` after its own bound is abandoned: it fails with a retriable error,
- *   and the engine resumes from the committed checkpoint, as after a read killed on the server (KILL QUERY).
- * Every read is a new query from the cursor, so no long-running query holds state the engine could lose.
+ * table itself — the next one in turn that may hold rows after the cursor (system.parts, one query for all) — with
+ * one bounded STREAM read (stream-read.ts). Sources captured, evolved or uncaptured by a migrate while the engine
+ * runs are picked up within 5 s (the registry is watched). An uncaptured source is no longer read.
  */
 export class StreamSource implements RowSource {
   readonly #options: StreamSourceOptions
-  readonly #readTimeoutMs: number
-  readonly #stuckAfterMs: number
+  readonly #reader: StreamReader
   readonly #pending = new Set<string>()
   #started = false
   #last = ''
   #checkedAt = 0
   #registryCheckedAt = 0
   #registryStamp = ''
-  /** Per source: since when reads return nothing although rows are after the cursor, and when that was last said. */
-  readonly #stalls = new Map<string, { since: number; warnedAt: number }>()
   readonly #replicated = new Map<string, boolean>()
 
   constructor(options: StreamSourceOptions) {
     this.#options = options
-    this.#readTimeoutMs = options.readTimeoutMs ?? 2_000
-    this.#stuckAfterMs = options.stuckAfterMs ?? 30_000
+    this.#reader = new StreamReader(options)
   }
 
   async read(cursor: Cursor, limit: number): Promise<ChangelogRow[]> {
@@ -84,7 +50,7 @@ export class StreamSource implements RowSource {
     const turns = next < 0 ? order : [...order.slice(next), ...order.slice(0, next)]
     for (const source of turns) {
       this.#last = source
-      const rows = await this.#readSource(source, cursor, limit)
+      const rows = await this.#reader.read(source, cursor, limit)
       if (rows.length < limit) this.#pending.delete(source)
       if (rows.length > 0) return rows
     }
@@ -134,7 +100,7 @@ export class StreamSource implements RowSource {
   async lagBySource(cursor: Cursor): Promise<Array<{ source: string; rows: number; oldestMillis: number }>> {
     return Promise.all(
       this.#options.schemas.streamSources.map(async (source) => {
-        const { rows } = await this.#count(source, cursor)
+        const { rows } = await this.#reader.count(source, cursor)
         if (rows === 0) return { source, rows, oldestMillis: 0 }
         const { database, table } = splitSource(source)
         const { p, b } = cursorParams(cursor, source)
@@ -150,150 +116,6 @@ export class StreamSource implements RowSource {
         return { source, rows, oldestMillis: Number(row?.oldest ?? 0) || Date.now() }
       }),
     )
-  }
-
-  async #readSource(source: string, cursor: Cursor, limit: number): Promise<ChangelogRow[]> {
-    const pending = await this.#count(source, cursor)
-    if (pending.rows === 0) {
-      this.#stalls.delete(source)
-      return []
-    }
-    const want = Math.min(pending.rows, limit)
-    const bound = pending.rows > limit ? await this.#boundary(source, cursor, want) : pending.last
-    const rows = await this.#stream(source, cursor, want, bound)
-    checkRows(source, cursor, bound, rows)
-    if (rows.length < want) await this.#short(source, cursor, bound, rows.length, want)
-    else this.#stalls.delete(source)
-    return rows
-  }
-
-  async #count(source: string, cursor: Cursor): Promise<Pending> {
-    const [row] = await this.#select<{ n: string; b: string; o: string }>(
-      pendingQuery(source),
-      cursorParams(cursor, source),
-    )
-    return { rows: Number(row?.n ?? 0), last: { blockNumber: BigInt(row?.b ?? 0), blockOffset: BigInt(row?.o ?? 0) } }
-  }
-
-  async #boundary(source: string, cursor: Cursor, rows: number): Promise<Position> {
-    const [row] = await this.#select<{ b: string; o: string }>(boundaryQuery(source), {
-      ...cursorParams(cursor, source),
-      skip: rows - 1,
-    })
-    if (!row)
-      throw new ClickHouseQueryError(`${source}: rows after the cursor vanished while read`, undefined, undefined, {
-        canRetry: true,
-      })
-    return { blockNumber: BigInt(row.b), blockOffset: BigInt(row.o) }
-  }
-
-  /** The STREAM read, its query schema-checked (a stale registry is read again once). */
-  async #stream(source: string, cursor: Cursor, limit: number, bound: Position): Promise<ChangelogRow[]> {
-    try {
-      return await this.#streamOnce(source, cursor, limit, bound)
-    } catch (error) {
-      if (!schemaChanged(error)) throw error
-      // migrate may have registered the table's new columns since the query was built.
-      await this.#options.schemas.load()
-      try {
-        return await this.#streamOnce(source, cursor, limit, bound)
-      } catch (again) {
-        if (!schemaChanged(again)) throw again
-        throw new CaptureError(
-          source,
-          'its columns changed (ALTER TABLE … MODIFY/DROP/RENAME COLUMN) since the schema version the engine reads ' +
-            'it with; run tailhouse migrate, the engine resumes by itself. Rows are read with the types the table ' +
-            `has when read (mode stream): ${(again as Error).message}`,
-          { canRetry: true, cause: again },
-        )
-      }
-    }
-  }
-
-  async #streamOnce(source: string, cursor: Cursor, limit: number, bound: Position): Promise<ChangelogRow[]> {
-    const { client, schemas, target } = this.#options
-    const query = schemas.streamQuery(source, this.#readTimeoutMs)
-    const format = query.schema
-      ? (this.#options.formatSchemas ?? inlineSchemas).settings(query.schema, 'TH_Out')
-      : { clause: '', params: {} }
-    const queryId = `tailhouse-stream-${randomUUID()}`
-    const abort = new AbortController()
-    let stuck = false
-    const watchdog = setTimeout(() => {
-      stuck = true
-      abort.abort()
-    }, this.#readTimeoutMs + this.#stuckAfterMs)
-    try {
-      const result = await client.exec({
-        query: query.sql
-          .replace('{stream_cursor}', streamCursorClause(cursor, source))
-          .replace('{settings}', format.clause),
-        query_params: {
-          ...format.params,
-          limit,
-          partitions: await this.#options.partitionsOf(source),
-          bb: bound.blockNumber,
-          bo: bound.blockOffset,
-        },
-        query_id: queryId,
-        abort_signal: abort.signal,
-      })
-      const chunks: Buffer[] = []
-      for await (const chunk of result.stream) chunks.push(chunk as Buffer)
-      return parseChangelog(query, chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks), source)
-    } catch (error) {
-      if (stuck) {
-        throw new ClickHouseQueryError(
-          `STREAM read of ${source} (query id ${queryId}) did not end ${this.#stuckAfterMs} ms after its own bound ` +
-            `(max_execution_time ${this.#readTimeoutMs} ms): abandoned; the engine resumes from the committed cursor`,
-          undefined,
-          undefined,
-          { canRetry: true, cause: error },
-        )
-      }
-      const translated = translateClickHouseError(error, target)
-      if (cancelled(translated)) {
-        throw new ClickHouseQueryError(
-          `STREAM read of ${source} (query id ${queryId}) was cancelled (KILL QUERY, or the server stopped it): ` +
-            `${translated.message}; the engine resumes from the committed cursor`,
-          (translated as ClickHouseQueryError).serverCode,
-          (translated as ClickHouseQueryError).serverType,
-          { canRetry: true, cause: error },
-        )
-      }
-      throw translated
-    } finally {
-      clearTimeout(watchdog)
-    }
-  }
-
-  /**
-   * A read returned fewer rows than were there when counted. Gone since (merged away, deleted, expired): nothing to
-   * say. Still there: the read returned none of them (its ORDER BY makes it all or nothing), they are read next time;
-   * after 30 s of that, a warning every 30 s.
-   */
-  async #short(source: string, cursor: Cursor, bound: Position, got: number, wanted: number): Promise<void> {
-    const [row] = await this.#select<{ n: string }>(rangeQuery(source), {
-      ...cursorParams(cursor, source),
-      bb: bound.blockNumber,
-      bo: bound.blockOffset,
-    })
-    const there = Number(row?.n ?? 0)
-    if (there <= got) {
-      this.#stalls.delete(source)
-      return
-    }
-    const now = Date.now()
-    const stall = this.#stalls.get(source) ?? { since: now, warnedAt: now }
-    this.#stalls.set(source, stall)
-    if (now - stall.warnedAt >= 30_000) {
-      stall.warnedAt = now
-      this.#options.warn?.(
-        `STREAM reads of ${source} have returned ${got} of the ${wanted} rows after its cursor for ` +
-          `${Math.round((now - stall.since) / 1000)} s (${there} are there): a replica still fetching an earlier ` +
-          'part, or an INSERT still committing? Still reading',
-      )
-    }
   }
 
   /** Marks every stream source whose table has blocks beyond the cursor (system.parts, one query). */
@@ -347,55 +169,6 @@ export class StreamSource implements RowSource {
       throw translateClickHouseError(error, this.#options.target)
     }
   }
-}
-
-/**
- * What the engine relies on, checked per read (the STREAM read is experimental upstream): every row after the
- * cursor and at or before the bound, each position once.
- */
-export function checkRows(source: string, cursor: Cursor, bound: Position, rows: readonly ChangelogRow[]): void {
-  const seen = new Set<string>()
-  for (const row of rows) {
-    const at = cursor.get(row.stream)
-    const text = positionText(row.stream, row)
-    const problem =
-      at !== undefined && !after(row, at)
-        ? `not after the cursor ${positionText(row.stream, at)}`
-        : after(row, bound)
-          ? `after the read's bound ${bound.blockNumber}:${bound.blockOffset}`
-          : seen.has(text)
-            ? 'twice'
-            : undefined
-    if (problem) {
-      throw new CaptureError(
-        source,
-        `the STREAM read returned row ${text} ${problem}: ClickHouse's streaming read is experimental; nothing of ` +
-          'this read was published. Report it with the ClickHouse version, and capture this source with mode: view',
-      )
-    }
-    seen.add(text)
-  }
-}
-
-function after(a: Position, b: Position): boolean {
-  return a.blockNumber > b.blockNumber || (a.blockNumber === b.blockNumber && a.blockOffset > b.blockOffset)
-}
-
-/** The guard of stream-query.ts, or a column the query names that the table no longer has (UNKNOWN_IDENTIFIER). */
-function schemaChanged(error: unknown): boolean {
-  if (!(error instanceof ClickHouseQueryError)) return false
-  return (
-    error.message.includes(typesChangedMarker) || error.serverCode === '47' || error.serverType === 'UNKNOWN_IDENTIFIER'
-  )
-}
-
-/** KILL QUERY on a server (QUERY_WAS_CANCELLED), an aborted request. */
-function cancelled(error: TailhouseError): boolean {
-  return (
-    (error instanceof ClickHouseQueryError &&
-      (error.serverCode === '394' || error.serverType === 'QUERY_WAS_CANCELLED')) ||
-    /aborted|QUERY_WAS_CANCELLED/i.test(error.message)
-  )
 }
 
 /** The cursor's positions in `source`, by partition id. */

@@ -4,7 +4,7 @@ import { toCapturedColumn } from '../../engine/schema/parse-clickhouse-type.js'
 import type { ChangelogRow } from '../../engine/source/changelog-wire.js'
 import type { Cursor } from '../../engine/source/cursor.js'
 import { streamCursorClause, streamQuery } from '../../engine/source/stream-query.js'
-import { checkRows } from '../../engine/source/stream-source.js'
+import { checkRows } from '../../engine/source/stream-read.js'
 
 const at = (blockNumber: bigint, blockOffset: bigint) => ({ blockNumber, blockOffset })
 
