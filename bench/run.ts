@@ -50,7 +50,7 @@ const results: BenchResults = {
   captureOverhead: [],
 }
 
-const steps = 15
+const steps = 17
 let step = 0
 function stage(title: string) {
   step += 1
@@ -64,13 +64,18 @@ const kafka = external ? undefined : await startKafka(stackDir)
 const bootstrap = external ?? (kafka?.bootstrap as string)
 let exitCode = 1
 try {
-  for (const [workload, delivery] of [
-    [narrow, 'exactly-once'],
-    [narrow, 'at-least-once'],
-    [wide, 'exactly-once'],
-    [wide, 'at-least-once'],
+  for (const [workload, delivery, captureMode] of [
+    [narrow, 'exactly-once', 'view'],
+    [narrow, 'at-least-once', 'view'],
+    [wide, 'exactly-once', 'view'],
+    [wide, 'at-least-once', 'view'],
+    // Stream mode (no view: the table read with SELECT … STREAM) next to view mode.
+    [narrow, 'exactly-once', 'stream'],
+    [wide, 'exactly-once', 'stream'],
   ] as const) {
-    stage(`tailhouse end to end, ${workload.name} rows, ${delivery}, ${rows[workload.name]} rows at the maximum rate`)
+    stage(
+      `tailhouse end to end, ${workload.name} rows, ${delivery}, mode ${captureMode}, ${rows[workload.name]} rows at the maximum rate`,
+    )
     results.endToEnd.push(
       await measureEndToEnd({
         bootstrap,
@@ -79,6 +84,7 @@ try {
         mode: { kind: 'max', rows: rows[workload.name], rowsPerInsert },
         partitions,
         progress,
+        captureMode,
       }),
     )
   }
@@ -135,7 +141,7 @@ try {
   }
   for (const workload of [narrow, wide]) {
     stage(
-      `capture overhead, ${workload.name} rows: ${overheadRows} rows in INSERTs of ${overheadRowsPerInsert}, no capture / tailhouse / Kafka engine interleaved`,
+      `capture overhead, ${workload.name} rows: ${overheadRows} rows in INSERTs of ${overheadRowsPerInsert}, no capture / tailhouse view / tailhouse stream / Kafka engine interleaved`,
     )
     results.captureOverhead.push(
       await measureCaptureOverhead({

@@ -1,7 +1,7 @@
 /**
  * What capture costs the captured table's own INSERTs: the same rows into a table without capture, one captured
- * by tailhouse and one feeding ClickHouse's Kafka engine, interleaved, INSERT time plus the merges each INSERT
- * caused. See README.md.
+ * by tailhouse in view mode, one in stream mode, and one feeding ClickHouse's Kafka engine, interleaved, INSERT time
+ * plus the merges each INSERT caused. See README.md.
  *
  *   KAFKA_BOOTSTRAP=127.0.0.1:9092 npx tsx bench/capture-overhead/run.ts --workload narrow --rows 1000000
  */
@@ -37,12 +37,15 @@ export interface CaptureOverheadResult {
   /** Per variant: INSERT wall time plus the time until the merges they caused had finished, seconds. */
   baselineSeconds: number
   tailhouseSeconds: number
+  /** Stream mode: no view, the table's block columns on. */
+  tailhouseStreamSeconds: number
   kafkaEngineSeconds: number
   /** tailhouseSeconds / baselineSeconds. */
   tailhouseRatio: number
+  tailhouseStreamRatio: number
   kafkaEngineRatio: number
   /** Process CPU (all of ClickHouse's threads) per variant over the same spans, the polling subtracted. */
-  cpuSeconds: { baseline: number; tailhouse: number; kafkaEngine: number }
+  cpuSeconds: PerVariant
   /** The two parts of each variant's seconds. */
   insertSeconds: PerVariant
   mergeSeconds: PerVariant
@@ -76,6 +79,7 @@ export async function measureCaptureOverhead(options: CaptureOverheadOptions): P
     const perVariant = (pick: (v: Variant) => number, digits: number): PerVariant => ({
       baseline: round(pick('baseline'), digits),
       tailhouse: round(pick('tailhouse'), digits),
+      tailhouseStream: round(pick('tailhouseStream'), digits),
       kafkaEngine: round(pick('kafkaEngine'), digits),
     })
     return {
@@ -84,8 +88,10 @@ export async function measureCaptureOverhead(options: CaptureOverheadOptions): P
       rowsPerInsert,
       baselineSeconds: round(seconds('baseline'), 3),
       tailhouseSeconds: round(seconds('tailhouse'), 3),
+      tailhouseStreamSeconds: round(seconds('tailhouseStream'), 3),
       kafkaEngineSeconds: round(seconds('kafkaEngine'), 3),
       tailhouseRatio: round(seconds('tailhouse') / seconds('baseline'), 2),
+      tailhouseStreamRatio: round(seconds('tailhouseStream') / seconds('baseline'), 2),
       kafkaEngineRatio: round(seconds('kafkaEngine') / seconds('baseline'), 2),
       cpuSeconds: perVariant((v) => costs[v].cpuSeconds, 3),
       insertSeconds: perVariant((v) => costs[v].insertSeconds, 3),

@@ -1,7 +1,8 @@
 /**
- * The measured process of bench/capture-overhead: one embedded ClickHouse (chDB) holding three copies of a
- * workload's source table — without capture, captured by tailhouse's own `migrate`, and feeding ClickHouse's Kafka
- * engine through a materialized view — and the interleaved INSERTs, each followed by a wait for the merges it caused.
+ * The measured process of bench/capture-overhead: one embedded ClickHouse (chDB) holding four copies of a
+ * workload's source table — without capture, captured by tailhouse's own `migrate` in view mode and in stream mode,
+ * and feeding ClickHouse's Kafka engine through a materialized view — and the interleaved INSERTs, each followed by
+ * a wait for the merges it caused.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -25,7 +26,7 @@ export interface CaptureOverheadInput {
   rowsPerInsert: number
 }
 
-export const variants = ['baseline', 'tailhouse', 'kafkaEngine'] as const
+export const variants = ['baseline', 'tailhouse', 'tailhouseStream', 'kafkaEngine'] as const
 export type Variant = (typeof variants)[number]
 
 export interface VariantCost {
@@ -58,6 +59,7 @@ const verbose = process.env.BENCH_OVERHEAD_VERBOSE === '1'
 const databases: Record<Variant, string> = {
   baseline: 'overhead_baseline',
   tailhouse: 'overhead_tailhouse',
+  tailhouseStream: 'overhead_tailhouse_stream',
   kafkaEngine: 'overhead_kafka_engine',
 }
 
@@ -87,6 +89,18 @@ workerMain<CaptureOverheadInput, CaptureOverheadOutput>(async (input, report) =>
       await client.command({ query: `CREATE DATABASE ${databases[variant]}` })
       await client.command({ query: createSourceTable(workload, table(variant)) })
     }
+    // The same capture database holds the stream-mode source's registry row: stream mode installs nothing else
+    // (its cost to the INSERTs is the two block columns migrate turns on).
+    const [streamSource] = benchConfig({
+      bootstrap: input.bootstrap,
+      run: 'capture-overhead',
+      runDir: input.runDir,
+      workload,
+      delivery: 'exactly-once',
+      sourceDatabase: databases.tailhouseStream,
+      captureMode: 'stream',
+    }).capture.sources
+    if (streamSource) config.capture.sources.push(streamSource)
     const migrated = await migrate({ client, config, configDir: input.runDir })
     if (!migrated.ok) throw new Error('tailhouse migrate failed')
     const schemaFile = join(input.runDir, `${workload.name}-peer.proto`)
@@ -105,6 +119,7 @@ workerMain<CaptureOverheadInput, CaptureOverheadOutput>(async (input, report) =>
     const own: Record<Variant, string[]> = {
       baseline: [databases.baseline],
       tailhouse: [databases.tailhouse, captureDatabase],
+      tailhouseStream: [databases.tailhouseStream],
       kafkaEngine: [databases.kafkaEngine],
     }
     const watched = [...Object.values(databases), captureDatabase]
@@ -169,6 +184,13 @@ workerMain<CaptureOverheadInput, CaptureOverheadOutput>(async (input, report) =>
         throw new Error(`${table(variant)} holds ${sourceRows[variant]} rows, not ${expected}`)
     if (capturedRows < expected)
       throw new Error(`capture database ${captureDatabase} holds ${capturedRows} rows, fewer than ${expected} inserted`)
+    // Stream mode captured by its block columns: every row of the table carries its INSERT position.
+    const positioned = await count(
+      client,
+      `SELECT uniqExact(_block_number, _block_offset) FROM ${table('tailhouseStream')}`,
+    )
+    if (positioned !== expected)
+      throw new Error(`${table('tailhouseStream')} has ${positioned} distinct block positions for ${expected} rows`)
     return { rounds, warmUpRows, costs, pollCpuMicros, otherMergePolls, sourceRows, capturedRows }
   } finally {
     await client.close()

@@ -3,6 +3,7 @@
  *
  *   npx tsx bench/end-to-end/run.ts --workload narrow --delivery exactly-once --rows 1000000
  *   npx tsx bench/end-to-end/run.ts --workload narrow --rate 10000 --seconds 20
+ *   npx tsx bench/end-to-end/run.ts --workload narrow --rows 1000000 --capture stream
  */
 import { rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -33,12 +34,16 @@ export interface EndToEndOptions {
   engine?: Partial<TailhouseConfig['engine']>
   /** Node flags for the worker, e.g. ['--cpu-prof']. */
   nodeFlags?: string[]
+  /** view (default) or stream: how the source is captured. */
+  captureMode?: 'view' | 'stream'
 }
 
 export interface EndToEndResult {
   workload: string
   delivery: string
   mode: string
+  /** How the source was captured: view or stream (absent in results from before stream mode: view). */
+  capture?: 'view' | 'stream'
   rows: number
   seconds: number
   rowsPerSecond: number
@@ -83,6 +88,7 @@ export async function measureEndToEnd(options: EndToEndOptions): Promise<EndToEn
       delivery: options.delivery,
       mode: options.mode,
       engine: { ...options.engine },
+      captureMode: options.captureMode ?? 'view',
     }
     const { result, usage } = await runWorker<EndToEndOutput>({
       script: siblingScript(import.meta.url, 'worker'),
@@ -98,6 +104,7 @@ export async function measureEndToEnd(options: EndToEndOptions): Promise<EndToEn
       workload: options.workload.name,
       delivery: options.delivery,
       mode: options.mode.kind === 'max' ? 'max' : `${options.mode.rate} rows/s`,
+      capture: options.captureMode ?? 'view',
       rows: result.rows,
       seconds: round(result.seconds, 2),
       rowsPerSecond: Math.round(result.rows / result.seconds),
@@ -138,6 +145,7 @@ if (process.argv[1] === import.meta.filename) {
       seconds: { type: 'string', default: '20' },
       profile: { type: 'boolean', default: false },
       'batch-rows': { type: 'string' },
+      capture: { type: 'string', default: 'view' },
     },
   })
   const bootstrap = process.env.KAFKA_BOOTSTRAP
@@ -153,6 +161,7 @@ if (process.argv[1] === import.meta.filename) {
     engine: values['batch-rows'] ? { batchMaxRows: Number(values['batch-rows']) } : {},
     progress: (line) => process.stderr.write(`  ${line}\n`),
     nodeFlags: values.profile ? ['--cpu-prof', '--cpu-prof-dir=.cache/profiles'] : [],
+    captureMode: values.capture === 'stream' ? 'stream' : 'view',
   })
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`)
   process.exit(0)

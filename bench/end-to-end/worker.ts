@@ -24,6 +24,8 @@ export interface EndToEndInput {
   /** max: insert `rows` as fast as ClickHouse takes them; rate: `rate` rows/s for `seconds`. */
   mode: { kind: 'max'; rows: number; rowsPerInsert: number } | { kind: 'rate'; rate: number; seconds: number }
   engine?: Partial<TailhouseConfig['engine']>
+  /** How the source is captured: view (capture view and changelog) or stream (the table read with STREAM). */
+  captureMode?: 'view' | 'stream'
 }
 
 export interface EndToEndOutput {

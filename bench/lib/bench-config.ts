@@ -13,6 +13,8 @@ export interface BenchConfigOptions {
   engine?: Partial<TailhouseConfig['engine']>
   /** The captured source table's database (default {@link benchDatabase}); the table is named after the workload. */
   sourceDatabase?: string
+  /** How the source is captured (capture.sources[].mode): view (default) or stream. */
+  captureMode?: 'view' | 'stream'
 }
 
 /** The source database every benchmark captures from. */
@@ -30,7 +32,12 @@ export function benchConfig(options: BenchConfigOptions): TailhouseConfig {
       dedupWindow: 10_000,
       checkSettings: true,
       sources: [
-        { table: `${options.sourceDatabase ?? benchDatabase}.${workload.name}`, exclude: [], key: workload.key },
+        {
+          table: `${options.sourceDatabase ?? benchDatabase}.${workload.name}`,
+          exclude: [],
+          key: workload.key,
+          mode: options.captureMode ?? 'view',
+        },
       ],
     },
     protobuf: { schemasDir: join(runDir, 'schemas'), timestamps: 'timestamp', enums: 'enum' },

@@ -25,7 +25,9 @@ export interface TargetCheck {
 }
 
 export function checkTargets(r: BenchResults): TargetCheck[] {
-  const e2e = r.endToEnd.find((x) => x.workload === 'narrow' && x.delivery === 'exactly-once')
+  const e2e = r.endToEnd.find(
+    (x) => x.workload === 'narrow' && x.delivery === 'exactly-once' && (x.capture ?? 'view') === 'view',
+  )
   const peer = r.nativeKafkaEngine.find((x) => x.workload === 'narrow')
   const pp = r.brokerLimit.find((x) => x.variant === 'transactional')
   const at10k = r.latency.find((x) => x.mode === '10000 rows/s')
@@ -93,7 +95,7 @@ export function renderMarkdown(r: BenchResults): string {
   for (const x of tailhouseRuns)
     lines.push(
       row(
-        `tailhouse ${x.kind}, ${x.workload}, ${x.delivery}`,
+        `tailhouse ${x.kind}, ${x.workload}, ${x.delivery}${streamed(x)}`,
         x.rows,
         x.rowsPerSecond,
         x.mbPerSecond,
@@ -153,13 +155,13 @@ export function renderMarkdown(r: BenchResults): string {
   for (const x of r.endToEnd) {
     const peer = r.nativeKafkaEngine.find((p) => p.workload === x.workload)
     lines.push(
-      `| end to end, ${x.workload}, ${x.delivery} | ClickHouse Kafka engine, ${x.workload} | ${ratio(x.rowsPerSecond, peer?.rowsPerSecond)} |`,
+      `| end to end, ${x.workload}, ${x.delivery}${streamed(x)} | ClickHouse Kafka engine, ${x.workload} | ${ratio(x.rowsPerSecond, peer?.rowsPerSecond)} |`,
     )
   }
   for (const x of tailhouseRuns.filter((x) => x.workload === 'narrow')) {
     const broker = x.delivery === 'exactly-once' ? pp : ppIdempotent
     lines.push(
-      `| ${x.kind}, narrow, ${x.delivery} | ProducerPerformance ${broker?.variant ?? ''} | ${ratio(x.rowsPerSecond, broker?.recordsPerSecond)} |`,
+      `| ${x.kind}, narrow, ${x.delivery}${streamed(x)} | ProducerPerformance ${broker?.variant ?? ''} | ${ratio(x.rowsPerSecond, broker?.recordsPerSecond)} |`,
     )
   }
   lines.push('')
@@ -171,9 +173,9 @@ export function renderMarkdown(r: BenchResults): string {
   )
   lines.push('')
   lines.push(
-    '| workload | rows | rows/INSERT | no capture s | tailhouse s | Kafka engine s | tailhouse ratio | Kafka engine ratio | CPU s: none / tailhouse / Kafka engine |',
+    '| workload | rows | rows/INSERT | no capture s | tailhouse view s | tailhouse stream s | Kafka engine s | view ratio | stream ratio | Kafka engine ratio | CPU s: none / view / stream / Kafka engine |',
   )
-  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|')
+  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
   for (const x of r.captureOverhead)
     lines.push(
       row(
@@ -182,10 +184,12 @@ export function renderMarkdown(r: BenchResults): string {
         x.rowsPerInsert,
         x.baselineSeconds,
         x.tailhouseSeconds,
+        x.tailhouseStreamSeconds ?? '–',
         x.kafkaEngineSeconds,
         `${x.tailhouseRatio.toFixed(2)}×`,
+        x.tailhouseStreamRatio === undefined ? '–' : `${x.tailhouseStreamRatio.toFixed(2)}×`,
         `${x.kafkaEngineRatio.toFixed(2)}×`,
-        `${x.cpuSeconds.baseline} / ${x.cpuSeconds.tailhouse} / ${x.cpuSeconds.kafkaEngine}`,
+        `${x.cpuSeconds.baseline} / ${x.cpuSeconds.tailhouse} / ${x.cpuSeconds.tailhouseStream ?? '–'} / ${x.cpuSeconds.kafkaEngine}`,
       ),
     )
   lines.push('')
@@ -197,6 +201,11 @@ export function renderMarkdown(r: BenchResults): string {
     lines.push(`| ${t.target} | ${t.measured} | ${t.holds === undefined ? '–' : t.holds ? 'yes' : 'no'} |`)
   lines.push('')
   return lines.join('\n')
+}
+
+/** ', mode stream' for a stream-mode run; nothing for view mode (and for results from before stream mode). */
+function streamed(x: object): string {
+  return 'capture' in x && x.capture === 'stream' ? ', mode stream' : ''
 }
 
 function row(...cells: Array<string | number>): string {
