@@ -9,6 +9,7 @@ import {
   dropChangelogSql,
   wireType,
 } from '../../engine/capture/changelog-table.js'
+import { enableBlockColumnsSql } from '../../engine/capture/stream-capture.js'
 import { quoteString } from '../../engine/clickhouse/sql.js'
 import { bootstrapStatements } from '../../engine/migrations/migrate-engine.js'
 import { readMigrationFiles } from '../../engine/migrations/migration-files.js'
@@ -76,6 +77,7 @@ function statements(): Array<[string, string]> {
     ['capture-view-create', createViewSql(spec)],
     ['capture-view-modify', modifyViewSql(spec)],
     ['capture-view-drop', dropViewSql(source, 'tailhouse', 'prod')],
+    ['stream-block-columns', enableBlockColumnsSql(source, 'prod')],
   ]
 }
 

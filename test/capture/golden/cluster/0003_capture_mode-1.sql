@@ -1,0 +1,2 @@
+ALTER TABLE tailhouse.sources ON CLUSTER prod
+    (ADD COLUMN IF NOT EXISTS `capture_mode` LowCardinality(String) DEFAULT 'view')
