@@ -14,7 +14,7 @@ import { metaColumns, opEnum } from '../capture/changelog-table.js'
 import { qualifiedName, quoteIdentifier, quoteString } from '../clickhouse/sql.js'
 import type { CapturedColumn } from '../schema/clickhouse-type.js'
 import { wireExpression } from '../schema/parse-clickhouse-type.js'
-import { afterCursor, type ChangelogQuery, changelogQuery, type VersionColumns } from './changelog-query.js'
+import { type ChangelogQuery, changelogQuery, type VersionColumns } from './changelog-query.js'
 import { type Cursor, splitCursorKey } from './cursor.js'
 
 export interface StreamQueryInput {
@@ -103,34 +103,95 @@ export function streamCursorClause(cursor: Cursor, source: string): string {
 }
 
 /**
- * How many rows are after the cursor (parameters {p}, {b}, {o} of cursorParams) and the last one's position: a
- * plain read of the table, which the STREAM read then takes exactly (its LIMIT and bound).
+ * Rows after the cursor, as literal SQL: per partition the cursor knows, past its position; any other partition,
+ * all of it. Literals, not `transform()` over array parameters: per row, that costs several times more _(checked)_,
+ * and these conditions run over every row after the cursor.
+ */
+export function afterCursorSql(cursor: Cursor, source: string): string {
+  const known: string[] = []
+  const after: string[] = []
+  for (const [key, position] of cursor) {
+    const { source: s, partitionId } = splitCursorKey(key)
+    if (s !== source) continue
+    const partition = quoteString(partitionId)
+    known.push(partition)
+    after.push(
+      `(_partition_id = ${partition} AND (_block_number, _block_offset) > (${position.blockNumber}, ${position.blockOffset}))`,
+    )
+  }
+  if (known.length === 0) return '1'
+  return `(${[...after, `_partition_id NOT IN (${known.join(', ')})`].join(' OR ')})`
+}
+
+/**
+ * How many rows are after the cursor (`{after}`: {@link afterCursorSql}) and at or before block {horizon}, and the
+ * last one's position: a plain read of the table, which the STREAM read then takes exactly (its LIMIT and bound).
  */
 export function pendingQuery(source: string): string {
   const { database, table } = splitSource(source)
   return `SELECT toString(count()) AS n, toString(max(_block_number)) AS b,
        toString(argMax(_block_offset, (_block_number, _block_offset))) AS o
 FROM ${qualifiedName(database, table)}
-WHERE ${afterCursor}`
+WHERE {after} AND _block_number <= {horizon:UInt64}`
 }
 
-/** The position of the row after the cursor that {skip:UInt64} rows precede, in (block number, block offset) order. */
+/**
+ * The position of the row after the cursor (`{after}`) that {skip:UInt64} rows precede, in (block number, block
+ * offset) order, among rows at or before block {horizon}.
+ */
 export function boundaryQuery(source: string): string {
   const { database, table } = splitSource(source)
   return `SELECT toString(_block_number) AS b, toString(_block_offset) AS o FROM ${qualifiedName(database, table)}
-WHERE ${afterCursor}
+WHERE {after} AND _block_number <= {horizon:UInt64}
 ORDER BY _block_number, _block_offset
 LIMIT 1 OFFSET {skip:UInt64}`
 }
 
 /**
- * Rows after the cursor and at or before the bound ({bb}, {bo}): after a read that returned fewer rows than it was
- * bounded to take, whether they are gone (merged away, deleted, expired) or there and not returned.
+ * Rows after the cursor (`{after}`) and at or before the bound ({bb}, {bo}): after a read that returned fewer rows
+ * than it was bounded to take, whether they are gone (merged away, deleted, expired) or there and not returned.
  */
 export function rangeQuery(source: string): string {
   const { database, table } = splitSource(source)
   return `SELECT toString(count()) AS n FROM ${qualifiedName(database, table)}
-WHERE (${afterCursor}) AND (_block_number, _block_offset) <= ({bb:UInt64}, {bo:UInt64})`
+WHERE {after} AND (_block_number, _block_offset) <= ({bb:UInt64}, {bo:UInt64})`
+}
+
+/** The active parts of a table: partition, highest block number, rows (for {@link readHorizon}). */
+export function partsOfQuery(source: string): { query: string; query_params: Record<string, string> } {
+  const { database, table } = splitSource(source)
+  return {
+    query: `SELECT partition_id, toString(max_block_number) AS max_block, toString(rows) AS rows FROM system.parts
+            WHERE database = {db:String} AND table = {table:String} AND active`,
+    query_params: { db: database, table },
+  }
+}
+
+/**
+ * The lowest block number such that the parts holding rows after the cursor, up to it, hold at least `rows` rows
+ * (their whole row counts: a part the cursor is inside of counts in full), or the highest block of all when they
+ * hold fewer: a read counts and sorts rows only up to there, not the whole backlog (a snapshot of a large table).
+ */
+export function readHorizon(
+  parts: ReadonlyArray<{ partition_id: string; max_block: string; rows: string }>,
+  cursor: Cursor,
+  source: string,
+  rows: number,
+): { horizon: bigint; all: boolean } {
+  const after = parts
+    .map((p) => ({
+      maxBlock: BigInt(p.max_block),
+      rows: Number(p.rows),
+      at: cursor.get(`${source}/${p.partition_id}`),
+    }))
+    .filter((p) => p.at === undefined || p.maxBlock >= p.at.blockNumber)
+    .sort((a, b) => (a.maxBlock < b.maxBlock ? -1 : a.maxBlock > b.maxBlock ? 1 : 0))
+  let total = 0
+  for (const [i, part] of after.entries()) {
+    total += part.rows
+    if (total >= rows) return { horizon: part.maxBlock, all: i === after.length - 1 }
+  }
+  return { horizon: after.at(-1)?.maxBlock ?? 0n, all: true }
 }
 
 function splitSource(source: string): { database: string; table: string } {

@@ -2,13 +2,24 @@ import { randomUUID } from 'node:crypto'
 import type { ClickHouseClient } from '@clickhouse/client'
 import { translateClickHouseError } from '../clickhouse/translate-error.js'
 import { CaptureError, ClickHouseQueryError, type TailhouseError } from '../errors.js'
-import { cursorParams } from './changelog-query.js'
 import { parseChangelog } from './changelog-source.js'
 import type { ChangelogRow } from './changelog-wire.js'
 import { type Cursor, type Position, positionText } from './cursor.js'
 import { type FormatSchemas, inlineSchemas } from './format-schemas.js'
 import type { SourceSchemas } from './source-schemas.js'
-import { boundaryQuery, pendingQuery, rangeQuery, streamCursorClause, typesChangedMarker } from './stream-query.js'
+import {
+  afterCursorSql,
+  boundaryQuery,
+  partsOfQuery,
+  pendingQuery,
+  rangeQuery,
+  readHorizon,
+  streamCursorClause,
+  typesChangedMarker,
+} from './stream-query.js'
+
+/** The highest block number: no horizon. */
+const maxBlock = 2n ** 64n - 1n
 
 export interface StreamReaderOptions {
   client: ClickHouseClient
@@ -61,32 +72,49 @@ export class StreamReader {
 
   /** At most `limit` rows of `source` after the cursor, in (block number, block offset) order. */
   async read(source: string, cursor: Cursor, limit: number): Promise<ChangelogRow[]> {
-    const pending = await this.count(source, cursor)
+    const after = afterCursorSql(cursor, source)
+    const parts = await this.#select<{ partition_id: string; max_block: string; rows: string }>(
+      partsOfQuery(source).query,
+      partsOfQuery(source).query_params,
+    )
+    // Count (and sort) only as far as the first parts after the cursor reach; further when they hold too few rows.
+    let target = limit
+    let horizon = readHorizon(parts, cursor, source, target)
+    let pending = await this.#count(source, after, horizon.horizon)
+    while (pending.rows < limit && !horizon.all) {
+      target *= 4
+      horizon = readHorizon(parts, cursor, source, target)
+      pending = await this.#count(source, after, horizon.horizon)
+    }
     if (pending.rows === 0) {
       this.#stalls.delete(source)
       return []
     }
     const want = Math.min(pending.rows, limit)
-    const bound = pending.rows > limit ? await this.#boundary(source, cursor, want) : pending.last
+    const bound = pending.rows > limit ? await this.#boundary(source, after, horizon.horizon, want) : pending.last
     const rows = await this.#stream(source, cursor, want, bound)
     checkRows(source, cursor, bound, rows)
-    if (rows.length < want) await this.#short(source, cursor, bound, rows.length, want)
+    if (rows.length < want) await this.#short(source, after, bound, rows.length, want)
     else this.#stalls.delete(source)
     return rows
   }
 
-  /** How many rows of `source` are after the cursor, and the last one's position. */
-  async count(source: string, cursor: Cursor): Promise<Pending> {
+  /** How many rows of `source` are after the cursor (all of them: for lag), and the last one's position. */
+  count(source: string, cursor: Cursor): Promise<Pending> {
+    return this.#count(source, afterCursorSql(cursor, source), maxBlock)
+  }
+
+  async #count(source: string, after: string, horizon: bigint): Promise<Pending> {
     const [row] = await this.#select<{ n: string; b: string; o: string }>(
-      pendingQuery(source),
-      cursorParams(cursor, source),
+      pendingQuery(source).replace('{after}', after),
+      { horizon },
     )
     return { rows: Number(row?.n ?? 0), last: { blockNumber: BigInt(row?.b ?? 0), blockOffset: BigInt(row?.o ?? 0) } }
   }
 
-  async #boundary(source: string, cursor: Cursor, rows: number): Promise<Position> {
-    const [row] = await this.#select<{ b: string; o: string }>(boundaryQuery(source), {
-      ...cursorParams(cursor, source),
+  async #boundary(source: string, after: string, horizon: bigint, rows: number): Promise<Position> {
+    const [row] = await this.#select<{ b: string; o: string }>(boundaryQuery(source).replace('{after}', after), {
+      horizon,
       skip: rows - 1,
     })
     if (!row)
@@ -181,9 +209,8 @@ export class StreamReader {
    * say. Still there: the read returned none of them (its ORDER BY makes it all or nothing), they are read next time;
    * after 30 s of that, a warning every 30 s.
    */
-  async #short(source: string, cursor: Cursor, bound: Position, got: number, wanted: number): Promise<void> {
-    const [row] = await this.#select<{ n: string }>(rangeQuery(source), {
-      ...cursorParams(cursor, source),
+  async #short(source: string, after: string, bound: Position, got: number, wanted: number): Promise<void> {
+    const [row] = await this.#select<{ n: string }>(rangeQuery(source).replace('{after}', after), {
       bb: bound.blockNumber,
       bo: bound.blockOffset,
     })

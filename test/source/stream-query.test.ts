@@ -3,7 +3,7 @@ import { CaptureError } from '../../engine/errors.js'
 import { toCapturedColumn } from '../../engine/schema/parse-clickhouse-type.js'
 import type { ChangelogRow } from '../../engine/source/changelog-wire.js'
 import type { Cursor } from '../../engine/source/cursor.js'
-import { streamCursorClause, streamQuery } from '../../engine/source/stream-query.js'
+import { afterCursorSql, readHorizon, streamCursorClause, streamQuery } from '../../engine/source/stream-query.js'
 import { checkRows } from '../../engine/source/stream-read.js'
 
 const at = (blockNumber: bigint, blockOffset: bigint) => ({ blockNumber, blockOffset })
@@ -19,6 +19,36 @@ describe('stream-mode reads', () => {
       "CURSOR {'202401': {'block_number': 12, 'block_offset': 3}, 'it\\'s': {'block_number': 1, 'block_offset': 0}}",
     )
     expect(streamCursorClause(cursor, 'shop.new')).toBe('')
+  })
+
+  it('writes the cursor condition as literals: past the position in known partitions, all rows of others', () => {
+    const cursor: Cursor = new Map([
+      ['shop.orders/202401', at(12n, 3n)],
+      ['shop.orders/202402', at(15n, 0n)],
+      ['shop.other/all', at(9n, 9n)],
+    ])
+    expect(afterCursorSql(cursor, 'shop.orders')).toBe(
+      "((_partition_id = '202401' AND (_block_number, _block_offset) > (12, 3)) OR " +
+        "(_partition_id = '202402' AND (_block_number, _block_offset) > (15, 0)) OR " +
+        "_partition_id NOT IN ('202401', '202402'))",
+    )
+    expect(afterCursorSql(cursor, 'shop.new')).toBe('1')
+  })
+
+  it('counts only as far as the first parts after the cursor reach enough rows', () => {
+    const parts = [
+      { partition_id: 'a', max_block: '10', rows: '1000' }, // wholly before the cursor in a
+      { partition_id: 'a', max_block: '20', rows: '600' }, // the cursor is inside it
+      { partition_id: 'b', max_block: '25', rows: '300' }, // a partition the cursor has not seen
+      { partition_id: 'a', max_block: '40', rows: '5000' },
+      { partition_id: 'b', max_block: '41', rows: '10' },
+    ]
+    const cursor: Cursor = new Map([['s.t/a', at(20n, 100n)]])
+    expect(readHorizon(parts, cursor, 's.t', 500)).toEqual({ horizon: 20n, all: false })
+    expect(readHorizon(parts, cursor, 's.t', 900)).toEqual({ horizon: 25n, all: false })
+    expect(readHorizon(parts, cursor, 's.t', 1000)).toEqual({ horizon: 40n, all: false })
+    expect(readHorizon(parts, cursor, 's.t', 10_000)).toEqual({ horizon: 41n, all: true })
+    expect(readHorizon([], cursor, 's.t', 10)).toEqual({ horizon: 0n, all: true })
   })
 
   it('reads the table with STREAM, bounded by LIMIT, the bound position and a breaking timeout, the types guarded', () => {
