@@ -120,10 +120,11 @@ if (mode === 'setup') {
   await retryUnacknowledged(journal)
   const engine = await startEngine({ config, client, logger: stderrLogger('info') })
   // Caught up: two readings of zero lag (measured at most once a second) with nothing inserted meanwhile.
-  const deadline = Date.now() + Number(env.CHAOS_DRAIN_TIMEOUT_MS ?? 600_000)
+  const deadline = Date.now() + Number(env.CHAOS_DRAIN_TIMEOUT_MS ?? 1_800_000)
   let zeros = 0
-  while (zeros < 2) {
+  for (let polls = 0; zeros < 2; polls++) {
     const status = engine.status()
+    if (polls % 10 === 0) process.stderr.write(`drain: lag ${status.lagRows} rows, ${status.rowsPublished} published\n`)
     if (status.state === 'failed') throw new Error(`drain: the engine failed: ${(await engine.done).error?.message}`)
     if (Date.now() > deadline) throw new Error(`drain did not catch up: lag ${status.lagRows} rows`)
     zeros = status.state === 'running' && status.lagRows === 0 ? zeros + 1 : 0

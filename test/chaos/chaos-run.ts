@@ -312,11 +312,15 @@ function startApp(mode: string, env: NodeJS.ProcessEnv, logFile: string): App {
       if (signal !== 'SIGKILL') throw exitedError(app)
     },
   }
-  // A restart can wait for the broker to come back: up to 3 minutes to READY.
-  const notReady = setTimeout(() => {
-    ready.reject(new Error(`chaos app (${mode}) not READY after 180 s; log ${logFile}`))
-    child.kill('SIGKILL')
-  }, 180_000)
+  // Only `run` prints READY (setup and drain end by themselves); a restart can wait for the broker to come back:
+  // up to 3 minutes.
+  const notReady =
+    mode === 'run'
+      ? setTimeout(() => {
+          ready.reject(new Error(`chaos app (${mode}) not READY after 180 s; log ${logFile}`))
+          child.kill('SIGKILL')
+        }, 180_000)
+      : undefined
   app.ready.then(
     () => clearTimeout(notReady),
     () => clearTimeout(notReady),
