@@ -23,7 +23,7 @@ export interface ChaosOptions {
   keep?: boolean
 }
 
-/** What `npm test` runs (chaos.integration.test.ts) and `npm run chaos` without options: about a minute and a half. */
+/** What `npm test` runs (chaos.integration.test.ts) and `npm run chaos` without options: 2–4 minutes here. */
 export const ciSize = { kills: 6, brokerEvery: 3 } as const
 
 /** A broker restart in about one run of eight; at least two in a short run. */

@@ -78,7 +78,14 @@ try {
       serviceName,
       httpPort: 0,
     },
-    engine: { ...engineDefaults, id: run, offsetsPath: join(runDir, 'offsets.sqlite'), pollIntervalMs: 20 },
+    engine: {
+      ...engineDefaults,
+      id: run,
+      offsetsPath: join(runDir, 'offsets.sqlite'),
+      pollIntervalMs: 20,
+      // The live latency below reads each message's tailhouse.ingest_time_us header (lean headers have none).
+      headers: 'full',
+    },
   }
   // The same settings as a config file, for the tailhouse commands printed at the end.
   writeFileSync(join(runDir, 'tailhouse.config.yaml'), `# Written by npm run demo (${run}).\n${stringify(config)}`)
