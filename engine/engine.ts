@@ -305,22 +305,23 @@ export class Engine {
       this.#loop.sink = sink
       this.#loop.resume(start)
     } else {
+      this.#observer = loopTelemetry({
+        tracing: this.#tracing,
+        metrics: () => this.#metrics,
+        logger: this.#log,
+        engineId: this.#engineId,
+        database: config.capture.database,
+        partitions: config.kafka.partitions,
+        transactionalId:
+          config.kafka.delivery === 'exactly-once' ? transactionalId(this.#engineId, this.#changelogId) : '',
+      })
       this.#loop = new BatchLoop(
         {
           source: this.#source as ChangelogSource,
           converter: createConverter(this.#schemas as SourceSchemas, batchOptions(config)),
           sink,
           offsets: this.#store as OffsetStore,
-          observer: (this.#observer = loopTelemetry({
-            tracing: this.#tracing,
-            metrics: () => this.#metrics,
-            logger: this.#log,
-            engineId: this.#engineId,
-            database: config.capture.database,
-            partitions: config.kafka.partitions,
-            transactionalId:
-              config.kafka.delivery === 'exactly-once' ? transactionalId(this.#engineId, this.#changelogId) : '',
-          })),
+          observer: this.#observer,
           engineId: this.#engineId,
           batchMaxRows: config.engine.batchMaxRows,
           pollIntervalMs: config.engine.pollIntervalMs,

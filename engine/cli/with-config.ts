@@ -1,5 +1,7 @@
 import { dirname } from 'node:path'
 import type { ClickHouseClient } from '@clickhouse/client'
+import { serverError } from '../clickhouse/server-error.js'
+import { translateClickHouseError } from '../clickhouse/translate-error.js'
 import type { TailhouseConfig } from '../config/config.js'
 import { type LoadedConfig, loadConfig } from '../config/load-config.js'
 import { clickHouseOptions } from '../config/resolve-clickhouse.js'
@@ -15,7 +17,7 @@ export interface Session {
 
 /**
  * Loads the config, applies a --cluster override, connects to ClickHouse (embedded: through a running engine when
- * one holds the data directory), runs `body`, and always disconnects.
+ * one holds the data directory), runs `body`, and always disconnects. ClickHouse errors come out coded (TH_…).
  */
 export async function withConfig<T>(
   flags: { config?: string | undefined; cluster?: string | undefined },
@@ -28,6 +30,9 @@ export async function withConfig<T>(
   const { client, target } = await connectClickHouse(clickHouseOptions(config.clickhouse))
   try {
     return await body({ loaded, config, configDir: dirname(loaded.path), client, target })
+  } catch (error) {
+    // A server error ClickHouse returned to any verb gets its code, like the engine's; other errors pass unchanged.
+    throw serverError(error) ? translateClickHouseError(error, target) : error
   } finally {
     await client.close()
   }

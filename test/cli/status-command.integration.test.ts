@@ -43,8 +43,8 @@ describe('tailhouse status', () => {
     const warning =
       'warning: shop.orders does not deduplicate retried INSERTs (MergeTree with non_replicated_deduplication_window' +
       ' = 0): ALTER TABLE `shop`.`orders` MODIFY SETTING non_replicated_deduplication_window = 10000 (or tailhouse ' +
-      'migrate --set-dedup-window), so that a retried INSERT with the same insert_deduplication_token is captured ' +
-      'exactly once\n'
+      'migrate --set-dedup-window), so that a retried INSERT with the same insert_deduplication_token is written to ' +
+      'the table once, as capture records it once\n'
     const before = await u.cli(['status'])
     expect(before).toMatchObject({ code: 0, stderr: warning })
     expect(before.stdout).toMatch(/^shop\.orders {2}captured {2}v1 {2}view ok {2}0 rows {2}no drift$/m)
