@@ -38,20 +38,46 @@ export function fitsAlone(messageBytes: number, maxMessageBytes: number): boolea
 export function splitByRecordBatchBytes<
   M extends { topic: string; partition?: number | undefined } & Parameters<typeof recordBytes>[0],
 >(messages: M[], maxMessageBytes: number): M[][] {
-  const runs: M[][] = []
-  let start = 0
-  let bytes = new Map<string, number>()
+  // Most batches fit whole even in one partition: one pass of sums, no per-partition bookkeeping. Messages of a
+  // batch mostly share one headers map (lean headers), measured once.
+  const sizes = new Float64Array(messages.length)
+  let total = recordBatchOverhead
+  let lastHeaders: Map<Uint8Array, Uint8Array> | undefined
+  let headerBytes = 0
   for (let i = 0; i < messages.length; i++) {
     const message = messages[i] as M
-    const bucket = `${message.topic}\u0000${message.partition ?? -1}`
-    const size = recordBytes(message)
-    const used = bytes.get(bucket) ?? recordBatchOverhead
-    if (used > recordBatchOverhead && used + size > maxMessageBytes) {
+    if (message.headers !== lastHeaders) {
+      lastHeaders = message.headers
+      headerBytes = 0
+      for (const [name, value] of message.headers) headerBytes += headerOverhead + name.length + value.length
+    }
+    const size = recordOverhead + (message.key?.length ?? 0) + message.value.length + headerBytes
+    sizes[i] = size
+    total += size
+  }
+  if (total <= maxMessageBytes) return [messages]
+
+  const runs: M[][] = []
+  let start = 0
+  // Bytes per (topic, partition) of the current run; index partition + 1 (no explicit partition: index 0).
+  let used = new Map<string, number[]>()
+  for (let i = 0; i < messages.length; i++) {
+    const message = messages[i] as M
+    const size = sizes[i] as number
+    const slot = (message.partition ?? -1) + 1
+    let topic = used.get(message.topic)
+    const before = topic?.[slot] ?? recordBatchOverhead
+    if (before > recordBatchOverhead && before + size > maxMessageBytes) {
       runs.push(messages.slice(start, i))
       start = i
-      bytes = new Map()
+      used = new Map()
+      topic = undefined
     }
-    bytes.set(bucket, (bytes.get(bucket) ?? recordBatchOverhead) + size)
+    if (topic === undefined) {
+      topic = []
+      used.set(message.topic, topic)
+    }
+    topic[slot] = (topic[slot] ?? recordBatchOverhead) + size
   }
   if (start === 0) return [messages]
   runs.push(messages.slice(start))
