@@ -32,6 +32,11 @@ export interface ChangelogQueryInput {
   /** protobuf: ClickHouse encodes the message value; rowbinary: the row's columns, for the engine's encoders. */
   encoding: 'protobuf' | 'rowbinary'
   protobuf: { timestamps: 'timestamp' | 'int64'; enums: 'enum' | 'string' }
+  /**
+   * Read another table of the changelog's columns as one stream of its own: a snapshot's rows
+   * (snapshot/snapshot-table.ts). Its rows carry `partitionId` in place of `_partition_id`, in their cursor too.
+   */
+  stream?: { table: string; partitionId: string } | undefined
 }
 
 export interface ChangelogQuery {
@@ -70,11 +75,16 @@ export const outFields = {
  * carry (`<partition>_<min block>_<max block>_<level>[_<mutation>]`, merges keep the range covering), so a part whose
  * highest block is below the cursor has nothing to read and ClickHouse skips it before reading a column.
  */
-export const afterCursor = `(NOT has({p:Array(String)}, _partition_id)
-   OR toUInt64(splitByChar('_', _part)[3]) >= transform(_partition_id, {p:Array(String)}, {b:Array(UInt64)}, toUInt64(0)))
-  AND (NOT has({p:Array(String)}, _partition_id)
-   OR (_block_number, _block_offset) > (transform(_partition_id, {p:Array(String)}, {b:Array(UInt64)}, toUInt64(0)),
-                                        transform(_partition_id, {p:Array(String)}, {o:Array(UInt64)}, toUInt64(0))))`
+export const afterCursor = afterCursorOf('_partition_id')
+
+/** {@link afterCursor} with the partition id given by `partition`, an SQL expression (a constant for a snapshot). */
+export function afterCursorOf(partition: string): string {
+  return `(NOT has({p:Array(String)}, ${partition})
+   OR toUInt64(splitByChar('_', _part)[3]) >= transform(${partition}, {p:Array(String)}, {b:Array(UInt64)}, toUInt64(0)))
+  AND (NOT has({p:Array(String)}, ${partition})
+   OR (_block_number, _block_offset) > (transform(${partition}, {p:Array(String)}, {b:Array(UInt64)}, toUInt64(0)),
+                                        transform(${partition}, {p:Array(String)}, {o:Array(UInt64)}, toUInt64(0))))`
+}
 
 /** The {p}, {b}, {o} parameters of {@link afterCursor}: the cursor's partitions of `source`. */
 export function cursorParams(cursor: Cursor, source: string) {
@@ -96,13 +106,14 @@ export function changelogQuery(input: ChangelogQueryInput): ChangelogQuery {
   const dot = source.indexOf('.')
   const table = qualifiedName(
     input.database,
-    changelogTableName({ database: source.slice(0, dot), table: source.slice(dot + 1) }),
+    input.stream?.table ?? changelogTableName({ database: source.slice(0, dot), table: source.slice(dot + 1) }),
   )
+  const partition = input.stream ? quoteString(input.stream.partitionId) : '_partition_id'
   const key = keyExpression(input.versions)
   const keyed = key !== undefined
   const columns = [
     ...(keyed ? [`${key} AS key`, `kafkaMurmurHash(key) % {partitions:UInt32} AS partition`] : []),
-    '_partition_id AS partition_id',
+    `${partition} AS partition_id`,
     '_block_number AS block',
     '_block_offset AS offset',
     `${metaColumns.queryId} AS query_id`,
@@ -113,7 +124,7 @@ export function changelogQuery(input: ChangelogQueryInput): ChangelogQuery {
   ]
   const versions = new Set(input.versions.map((v) => v.version))
   const tail = `FROM ${table}
-WHERE (${afterCursor}) {watermark}
+WHERE (${afterCursorOf(partition)}) {watermark}
 ORDER BY _block_number, _block_offset
 LIMIT {limit:UInt32}`
   if (input.encoding === 'rowbinary') {
@@ -150,7 +161,7 @@ SETTINGS ${querySettings}`
       {
         name: 'cursor',
         value: {
-          sql: `CAST(tuple(_partition_id, _block_number, _block_offset), '${cursorType}')`,
+          sql: `CAST(tuple(${partition}, _block_number, _block_offset), '${cursorType}')`,
           type: cursorType,
         },
       },
