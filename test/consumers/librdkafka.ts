@@ -15,6 +15,8 @@ export interface PublishedRow {
   cursor: string
   queryId: string
   row: Record<string, unknown>
+  /** The encoded Row, to decode with other options. */
+  rowBytes: Uint8Array
 }
 
 /**
@@ -80,6 +82,7 @@ export async function readPublished(
         cursor: `${envelope.source}/${envelope.cursor.partition_id}:${envelope.cursor.block_number}:${envelope.cursor.block_offset}`,
         queryId: envelope.query_id,
         row,
+        rowBytes: envelope.row,
       }
     })
     .sort((a, b) => a.partition - b.partition || a.offset - b.offset)
