@@ -19,7 +19,8 @@ import { BatchLoop } from './loop/batch-loop.js'
 import type { OffsetStore } from './offsets/offset-store.js'
 import { reconcile, resetStreams } from './offsets/reconcile.js'
 import { SqliteOffsetStore } from './offsets/sqlite-offset-store.js'
-import { createConverter } from './sink/batch-builder.js'
+import { schemaRegistrationFor } from './registry/source-registration.js'
+import { batchOptions, createConverter } from './sink/batch-builder.js'
 import { createPublisher, type Publisher, transactionalId } from './sink/publisher.js'
 import { watchStall, watchStalls } from './sink/stall-watch.js'
 import { ChangelogSource } from './source/changelog-source.js'
@@ -54,7 +55,9 @@ export interface EngineStatus {
   state: EngineState
   engineId: string
   delivery: 'exactly-once' | 'at-least-once'
+  /** Changelog rows committed (checkpoint's count): published, or dead-lettered — rowsDeadLettered since start. */
   rowsPublished: bigint
+  rowsDeadLettered: bigint
   batches: number
   lastCommitAt: Date | null
   /** Rows in the changelogs after the cursor, measured at most once a second; null until known. */
@@ -97,6 +100,7 @@ export class Engine {
   #changelogId = ''
   #source: ChangelogSource | undefined
   #loop: BatchLoop | undefined
+  #observer: ReturnType<typeof loopTelemetry> | undefined
   #stopRequested = false
   #wake: (() => void) | undefined
   #fenced = false
@@ -146,6 +150,7 @@ export class Engine {
       engineId: this.#engineId,
       delivery: this.#config.kafka.delivery,
       rowsPublished: position?.rowsTotal ?? 0n,
+      rowsDeadLettered: this.#observer?.deadLettered ?? 0n,
       batches: position?.batches ?? 0,
       lastCommitAt: position?.lastCommitAt ?? null,
       lagRows: position?.lagRows ?? null,
@@ -253,21 +258,12 @@ export class Engine {
       format: config.engine.format,
       protobuf: config.protobuf,
       sources: config.capture.sources,
+      registration: schemaRegistrationFor(config),
+      debezium: config.debezium,
     })
     await this.#schemas.load()
     const topics = new EngineTopics(config.kafka, this.#log)
-    await topics.ensure([
-      ...this.#schemas.sources.map((s) => topics.sourceTopic(s)),
-      {
-        name: config.kafka.checkpointTopic,
-        partitions: 1,
-        replicationFactor: config.kafka.replicationFactor,
-        configs: { 'cleanup.policy': 'compact' },
-      },
-      ...(config.engine.onPoisonRow === 'dead-letter'
-        ? [{ name: config.kafka.deadLetterTopic, partitions: 1, replicationFactor: config.kafka.replicationFactor }]
-        : []),
-    ])
+    await topics.ensure(topics.engineTopics(this.#schemas.sources, config.engine.onPoisonRow === 'dead-letter'))
     this.#store = new SqliteOffsetStore(resolve(this.#options.configDir ?? process.cwd(), config.engine.offsetsPath))
     this.#store.bind(this.#engineId, this.#changelogId, `capture database ${config.capture.database} on ${target}`)
     this.#source = new ChangelogSource({
@@ -314,16 +310,10 @@ export class Engine {
       this.#loop = new BatchLoop(
         {
           source: this.#source as ChangelogSource,
-          converter: createConverter(this.#schemas as SourceSchemas, {
-            topicTemplate: config.kafka.topicTemplate,
-            maxBytes: config.engine.batchMaxBytes,
-            onPoisonRow: config.engine.onPoisonRow,
-            deadLetterTopic: config.kafka.deadLetterTopic,
-            headers: config.engine.headers,
-          }),
+          converter: createConverter(this.#schemas as SourceSchemas, batchOptions(config)),
           sink,
           offsets: this.#store as OffsetStore,
-          observer: loopTelemetry({
+          observer: (this.#observer = loopTelemetry({
             tracing: this.#tracing,
             metrics: () => this.#metrics,
             logger: this.#log,
@@ -332,7 +322,7 @@ export class Engine {
             partitions: config.kafka.partitions,
             transactionalId:
               config.kafka.delivery === 'exactly-once' ? transactionalId(this.#engineId, this.#changelogId) : '',
-          }),
+          })),
           engineId: this.#engineId,
           batchMaxRows: config.engine.batchMaxRows,
           pollIntervalMs: config.engine.pollIntervalMs,

@@ -5,6 +5,8 @@ import { viewName } from './capture/capture-view.js'
 import { changelogTableName } from './capture/changelog-table.js'
 import { verifyOnAllReplicas } from './capture/cluster-check.js'
 import { type SourceDeduplication, setDedupWindowSql, sourceDeduplication } from './capture/deduplication.js'
+import type { DesiredCapture } from './capture/plan-source.js'
+import { type RegisteredVersion, readRegistry } from './capture/registry.js'
 import { checkServerVersion, unsafeSettings } from './capture/server-checks.js'
 import { splitSource } from './capture/source-table.js'
 import { quoteIdentifier } from './clickhouse/sql.js'
@@ -13,6 +15,8 @@ import type { TailhouseConfig } from './config/config.js'
 import { CaptureError, TailhouseError } from './errors.js'
 import { type EngineMigrationResult, migrateEngine } from './migrations/migrate-engine.js'
 import { packageRoot } from './package-root.js'
+import { type SchemaRegistration, schemaRegistrationFor } from './registry/source-registration.js'
+import { describeKey, keyWarning } from './source/key-choice.js'
 
 export interface MigrateOptions {
   client: ClickHouseClient
@@ -36,6 +40,7 @@ export interface MigrateOptions {
 
 export interface MigrateResult {
   serverVersion: string
+  /** Unsafe server settings (when capture.checkSettings allows them), then message keys to look at (key-choice.ts). */
   warnings: string[]
   /** Per source: whether it deduplicates retried INSERTs (the capture-boundary contract), after this run. */
   deduplication: SourceDeduplication[]
@@ -73,6 +78,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     }
     for (const warning of warnings) log(`warning: ${warning}`)
     const desired = await validateSources(client, config.capture.sources)
+    const keyWarnings = reportKeys(desired, log)
     const deduplication = await checkDeduplication(options, log)
 
     await refuseOldLayout(client, database)
@@ -86,6 +92,8 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     })
     for (const m of engine) if (m.status !== 'already applied') log(`engine migration ${m.name}: ${m.status}`)
 
+    const registration = schemaRegistrationFor(config)
+    if (registration) await registerExistingVersions(registration, client, database, dryRun, log)
     const schemasDir = config.protobuf.schemasDir
     const sources = await captureSources({
       client,
@@ -101,6 +109,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
       dryRun,
       onStatement: options.onStatement,
       log,
+      beforeInstall: registration ? (v) => registerVersion(registration, v, dryRun, log) : undefined,
     })
     if (cluster && !dryRun) {
       const live = sources.filter((s) => s.action !== 'failed').map((s) => splitSource(s.source))
@@ -112,7 +121,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     }
     return {
       serverVersion,
-      warnings,
+      warnings: [...warnings, ...keyWarnings],
       deduplication,
       engine,
       sources,
@@ -120,6 +129,53 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     }
   } catch (error) {
     throw error instanceof TailhouseError ? error : translateClickHouseError(error, 'ClickHouse')
+  }
+}
+
+/** Logs each source's message key and warns about the ones to look at; returns the warnings. */
+function reportKeys(desired: DesiredCapture[], log: (line: string) => void): string[] {
+  const warnings: string[] = []
+  desired.forEach((d, i) => {
+    log(`${d.source.source}: ${describeKey(d.key)}`)
+    const warning = keyWarning(d.source.source, d.key, `capture.sources[${i}]`)
+    if (warning) {
+      warnings.push(warning)
+      log(`warning: ${warning}`)
+    }
+  })
+  return warnings
+}
+
+/**
+ * Every captured version in the schema registry, oldest first, before any new version is installed: a registry
+ * configured after capture began gets the history its compatibility checks compare against (idempotent).
+ */
+async function registerExistingVersions(
+  registration: SchemaRegistration,
+  client: ClickHouseClient,
+  database: string,
+  dryRun: boolean,
+  log: (line: string) => void,
+): Promise<void> {
+  const versions = (await readRegistry(client, database)).sort((a, b) => a.version - b.version)
+  for (const version of versions) await registerVersion(registration, version, dryRun, log)
+}
+
+async function registerVersion(
+  registration: SchemaRegistration,
+  version: RegisteredVersion,
+  dryRun: boolean,
+  log: (line: string) => void,
+): Promise<void> {
+  const result = await registration.register(version, { dryRun })
+  if (!result || (!result.created && result.schemaId !== undefined && !dryRun)) return
+  const what = `${version.source} schema version ${version.version}`
+  if (dryRun) {
+    log(`${what}: the schema registry would accept it as ${result.subject} (compatibility ${result.compatibility})`)
+  } else {
+    log(
+      `${what}: registered in the schema registry as ${result.subject}, id ${result.schemaId} (compatibility ${result.compatibility})`,
+    )
   }
 }
 

@@ -15,6 +15,7 @@ export class ReplaySource implements RowSource {
   readonly #source: string
   #next = 0
   #pending: ChangelogRow[] = []
+  #previous: Position | undefined
 
   constructor(files: string[], query: { schema: string; keyed: boolean }, source: string) {
     this.#files = files
@@ -24,19 +25,30 @@ export class ReplaySource implements RowSource {
 
   async read(cursor: Cursor, limit: number): Promise<ChangelogRow[]> {
     const at = cursor.get(`${this.#source}/all`)
-    if (at) {
-      let skip = 0
-      while (skip < this.#pending.length && !after(this.#pending[skip] as ChangelogRow, at)) skip++
-      this.#pending = this.#pending.slice(skip)
-    }
-    while (this.#pending.length < limit && this.#next < this.#files.length) {
+    // The loop reads ahead from where the current batch would end, and reads again from an earlier cursor when the
+    // batch was cut short (batchMaxBytes): rows are dropped only before the earlier of this read and the previous.
+    const previous = this.#previous
+    const keepFrom = at === undefined || previous === undefined ? undefined : after(previous, at) ? at : previous
+    this.#previous = at
+    if (keepFrom) this.#pending = this.#pending.slice(skipThrough(this.#pending, keepFrom))
+    const start = at ? skipThrough(this.#pending, at) : 0
+    while (this.#pending.length - start < limit && this.#next < this.#files.length) {
       const rows = parseChangelog(this.#query, readFileSync(this.#files[this.#next++] as string), this.#source)
       this.#pending = this.#pending.length === 0 ? rows : this.#pending.concat(rows)
     }
-    return this.#pending.slice(0, limit)
+    return this.#pending.slice(start, start + limit)
   }
 }
 
-function after(row: ChangelogRow, at: { blockNumber: bigint; blockOffset: bigint }): boolean {
+/** The index of the first row after `at`. */
+function skipThrough(rows: ChangelogRow[], at: Position): number {
+  let skip = 0
+  while (skip < rows.length && !after(rows[skip] as ChangelogRow, at)) skip++
+  return skip
+}
+
+type Position = { blockNumber: bigint; blockOffset: bigint }
+
+function after(row: Position, at: Position): boolean {
   return row.blockNumber > at.blockNumber || (row.blockNumber === at.blockNumber && row.blockOffset > at.blockOffset)
 }

@@ -50,6 +50,11 @@ export interface CaptureOptions {
   dryRun: boolean
   onStatement?: (sql: string) => void
   log?: (line: string) => void
+  /**
+   * Called with a new schema version before anything of it is installed (also on a dry run): the schema registry
+   * registers its value schema here, and a refusal fails the source before its view can write the version.
+   */
+  beforeInstall?: (version: RegisteredVersion) => Promise<void>
 }
 
 export interface CaptureOutcome {
@@ -153,24 +158,24 @@ async function applySource(
   let wroteProto = false
   let createdTable = false
   try {
+    const registeredVersion: RegisteredVersion = {
+      source,
+      version,
+      fingerprint,
+      columns: columns.map((c, i) => ({
+        name: c.name,
+        type: c.type,
+        field: proto.fieldNumbers[(desired.columns[i] as CapturedColumn).name] ?? 0,
+        column: c.column,
+      })),
+      fieldNumbers: proto.fieldNumbers,
+      opExpression: desired.opExpression,
+      protoFile: proto.fileName,
+      removedAt: null,
+    }
+    if (!unchanged) await options.beforeInstall?.(registeredVersion)
     if (needsRegistry) {
-      await run(
-        registerVersionSql(database, {
-          source,
-          version,
-          fingerprint,
-          columns: columns.map((c, i) => ({
-            name: c.name,
-            type: c.type,
-            field: proto.fieldNumbers[(desired.columns[i] as CapturedColumn).name] ?? 0,
-            column: c.column,
-          })),
-          fieldNumbers: proto.fieldNumbers,
-          opExpression: desired.opExpression,
-          protoFile: proto.fileName,
-          removedAt: null,
-        }),
-      )
+      await run(registerVersionSql(database, registeredVersion))
       registered = !unchanged
     }
     if (!dryRun && !fileHas(protoPath, proto.text)) {

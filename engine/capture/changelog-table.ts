@@ -1,6 +1,7 @@
 import { qualifiedName, quoteIdentifier, quoteString } from '../clickhouse/sql.js'
 import { CaptureError } from '../errors.js'
 import type { CapturedColumn } from '../schema/clickhouse-type.js'
+import { formatClickHouseType } from '../schema/parse-clickhouse-type.js'
 
 /**
  * One changelog table per source (ARCHITECTURE.md, "Capture"): the captured columns copied natively, plus a few
@@ -56,9 +57,19 @@ export interface ChangelogColumn {
   wireType: string
 }
 
-/** The type a captured column has in the changelog (see wireExpression in parse-clickhouse-type.ts). */
+/**
+ * The type a captured column has in the changelog (see wireExpression in parse-clickhouse-type.ts): the source type,
+ * but JSON, Dynamic and Variant as String, and Nested as the `Array(Tuple(...))` it is on the wire — a `Nested`
+ * column in CREATE TABLE is split into one array per field under the default `flatten_nested = 1`, and the view's
+ * column would then have no target.
+ */
 export function wireType(column: CapturedColumn): string {
-  return column.type.kind === 'json' ? 'String' : column.typeName
+  const type = column.type
+  if (type.kind === 'json') return 'String'
+  if (type.kind === 'nested') {
+    return formatClickHouseType({ kind: 'array', element: { kind: 'tuple', elements: type.fields } })
+  }
+  return column.typeName
 }
 
 /**

@@ -3,6 +3,7 @@ import type { SourceConfig } from '../config/config.js'
 import { ConfigError } from '../errors.js'
 import type { CapturedColumn } from '../schema/clickhouse-type.js'
 import { toCapturedColumn } from '../schema/parse-clickhouse-type.js'
+import { chooseKey, type KeyChoice, keyColumnsOf } from '../source/key-choice.js'
 import { opExpression } from './op-mapping.js'
 import type { RegisteredVersion } from './registry.js'
 import { describeSourceTable, type SourceTable } from './source-table.js'
@@ -12,14 +13,17 @@ export interface DesiredCapture {
   source: SourceTable
   opExpression: string
   columns: CapturedColumn[]
+  /** The message key the engine will use (source/key-choice.ts), its columns checked against the captured ones. */
+  key: KeyChoice
 }
 
 /** Column kinds that never reach a view: ALIAS is computed on read, EPHEMERAL is never stored. */
 const notInBlock = new Set(['ALIAS', 'EPHEMERAL'])
 
 /**
- * Reads a configured source and decides what capturing it means: its op mapping and its captured columns.
- * Every problem (missing table, engine, unsupported type, unknown excluded column) is thrown here, before
+ * Reads a configured source and decides what capturing it means: its op mapping, its captured columns and its
+ * message key. Every problem (missing table, engine, unsupported type, unknown excluded or key column) is thrown
+ * here, before
  * anything is installed for any source.
  */
 export async function desiredCapture(
@@ -39,7 +43,9 @@ export async function desiredCapture(
     .map((c) => toCapturedColumn(config.table, c.name, c.typeName))
   if (columns.length === 0)
     throw new ConfigError(`${key}.exclude`, `${config.table} would have no captured column left`)
-  return { source, opExpression: op, columns }
+  const keyChoice = chooseKey(source, config.key)
+  keyColumnsOf(config.table, keyChoice, columns, { configKey: key, sourceColumns: source.columns.map((c) => c.name) })
+  return { source, opExpression: op, columns, key: keyChoice }
 }
 
 /** True when a registered version captures exactly these columns, types and op mapping. */

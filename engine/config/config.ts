@@ -25,7 +25,10 @@ export interface SourceConfig {
   table: string
   /** Columns not to capture (e.g. secrets, or a column about to be dropped). */
   exclude: string[]
-  /** Columns whose values form the Kafka message key; default: the plain columns of the sorting key. */
+  /**
+   * Columns whose values form the Kafka message key. Default (source/key-choice.ts): the sorting key's plain columns
+   * for Replacing/Collapsing/VersionedCollapsingMergeTree (the row's identity); none for other engines (partition 0).
+   */
   key?: string[] | undefined
   /**
    * initial (default): when the engine first meets the source, the rows the table already holds are published with

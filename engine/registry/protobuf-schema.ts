@@ -63,6 +63,8 @@ enum Op {
   OP_DELETE = 3;
   // A -1 row of a CollapsingMergeTree: cancels the earlier row with the same key and values.
   OP_RETRACT = 4;
+  // A row that existed before capture began, published by a snapshot.
+  OP_READ = 5;
 }
 
 // A position in one changelog table: (_partition_id, _block_number, _block_offset).

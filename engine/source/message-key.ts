@@ -1,7 +1,7 @@
 /**
- * The Kafka message key of a row: the text of its key columns, so that all changes of one source row go to one
- * partition (murmur2, Java-compatible) in changelog order. One column: its value's text; several: a JSON array of
- * their texts. ClickHouse computes it in the read query ({@link keySql}); rows the engine decodes itself (a row
+ * The Kafka message key of a row: the text of its key columns (which columns: key-choice.ts), so that all changes
+ * of one source row go to one partition (murmur2, Java-compatible) in changelog order. One column: its value's
+ * text; several: a JSON array of their texts. ClickHouse computes it in the read query ({@link keySql}); rows the engine decodes itself (a row
  * captured between an ALTER … MODIFY COLUMN and the next migrate) get the same bytes from {@link messageKey}.
  *
  * Text forms (ClickHouse's `toString`, times in UTC): integers in decimal; String as its bytes, FixedString without
@@ -12,7 +12,7 @@
  */
 
 import { dateText, dateTime64Text, dateTimeText } from '../encoding/encode-values.js'
-import type { CapturedColumn, ClickHouseType } from '../schema/clickhouse-type.js'
+import type { ClickHouseType } from '../schema/clickhouse-type.js'
 
 /** Why a column cannot be a key column, or undefined when it can. */
 export function keyColumnProblem(type: ClickHouseType): string | undefined {
@@ -121,28 +121,4 @@ function spaced(iso: string): string {
  */
 export function jsonString(text: string): string {
   return JSON.stringify(text)
-}
-
-/** The plain column names of a sorting key expression such as `tenant, id` or `(tenant, toDate(ts), id)`. */
-export function plainKeyColumns(sortingKey: string, columns: readonly string[]): string[] {
-  const parts = sortingKey
-    .replace(/^\((.*)\)$/s, '$1')
-    .split(',')
-    .map((p) => p.trim().replace(/^`(.*)`$/, '$1'))
-  return parts.filter((p) => columns.includes(p))
-}
-
-/** The key columns of a captured version: the configured ones, or the plain columns of the sorting key. */
-export function keyColumns(
-  columns: readonly CapturedColumn[],
-  configured: readonly string[] | undefined,
-  sortingKey: string,
-): CapturedColumn[] {
-  const names =
-    configured ??
-    plainKeyColumns(
-      sortingKey,
-      columns.map((c) => c.name),
-    )
-  return names.map((name) => columns.find((c) => c.name === name)).filter((c): c is CapturedColumn => c !== undefined)
 }

@@ -2,9 +2,11 @@ import type { ClickHouseClient } from '@clickhouse/client'
 import { latestVersions, type RegisteredVersion, readRegistry } from '../capture/registry.js'
 import { splitSource } from '../capture/source-table.js'
 import type { ProtobufConfig, SourceConfig } from '../config/config.js'
+import { confluentPrefix } from '../encoding/confluent-framing.js'
 import { createMessageEncoder, type EncodingFormat, type MessageEncoder } from '../encoding/row-encoder.js'
 import { createRowDecoder, type RowDecoder } from '../encoding/rowbinary-decoder.js'
 import { CaptureError } from '../errors.js'
+import type { SchemaRegistration } from '../registry/source-registration.js'
 import type { CapturedColumn } from '../schema/clickhouse-type.js'
 import { toCapturedColumn } from '../schema/parse-clickhouse-type.js'
 import { generateRowProto } from '../schema/proto-writer.js'
@@ -14,7 +16,7 @@ import {
   changelogQuery,
   type VersionColumns,
 } from './changelog-query.js'
-import { keyColumnProblem, keyColumns } from './message-key.js'
+import { chooseKey, type KeyedTable, keyColumnsOf } from './key-choice.js'
 
 /** One registered version of a source, ready for the engine's own decoding and encoding. */
 export interface SourceSchema {
@@ -26,6 +28,11 @@ export interface SourceSchema {
   encoder: MessageEncoder
   /** The key columns, in key order. */
   keys: CapturedColumn[]
+  /**
+   * The Confluent wire-format prefix of this version's values when a schema registry is configured: the engine's
+   * encoder adds it; values ClickHouse encoded get it in the converter.
+   */
+  framing: Buffer | undefined
 }
 
 export interface SourceSchemasOptions {
@@ -35,6 +42,10 @@ export interface SourceSchemasOptions {
   format: EncodingFormat
   protobuf: Pick<ProtobufConfig, 'timestamps' | 'enums'>
   sources: SourceConfig[]
+  /** With a schema registry: every version's schema id (registered by migrate), for the values' framing. */
+  registration?: SchemaRegistration
+  /** engine.format debezium-json: `source.name` and whether events carry their Connect schema. */
+  debezium?: { serverName?: string; includeSchema?: boolean }
 }
 
 /**
@@ -46,13 +57,19 @@ export interface SourceSchemasOptions {
 export class SourceSchemas {
   readonly #options: SourceSchemasOptions
   #registry: RegisteredVersion[] = []
-  #sortingKeys = new Map<string, string>()
+  #tables = new Map<string, KeyedTable>()
   #byFingerprint = new Map<string, SourceSchema>()
   #byVersion = new Map<string, SourceSchema>()
   #queries = new Map<string, ChangelogQuery>()
+  #schemaIds = new Map<string, number>()
 
   constructor(options: SourceSchemasOptions) {
     this.#options = options
+  }
+
+  /** True when values are framed for a schema registry (each version's {@link SourceSchema.framing}). */
+  get framed(): boolean {
+    return this.#options.registration !== undefined
   }
 
   /** Every source ever registered. */
@@ -62,16 +79,17 @@ export class SourceSchemas {
 
   /**
    * Schemas from registry entries read elsewhere, with no ClickHouse to reload from (the engine-only benchmark):
-   * key columns come from `sources` (configured keys), an unknown version is an error.
+   * key columns come from `sources` (configured keys) or `tables` (engine and sorting key per source), an unknown
+   * version is an error.
    */
   static preloaded(
     options: Omit<SourceSchemasOptions, 'client'>,
     registry: RegisteredVersion[],
-    sortingKeys: Map<string, string> = new Map(),
+    tables: Map<string, KeyedTable> = new Map(),
   ): SourceSchemas {
     const schemas = new SourceSchemas(options)
     schemas.#registry = registry
-    schemas.#sortingKeys = sortingKeys
+    schemas.#tables = tables
     return schemas
   }
 
@@ -79,7 +97,8 @@ export class SourceSchemas {
     const client = this.#options.client
     if (!client) throw new Error('these schemas were preloaded: there is no registry to read again')
     this.#registry = await readRegistry(client, this.#options.database)
-    this.#sortingKeys = await readSortingKeys(client, this.sources)
+    this.#tables = await readKeyedTables(client, this.sources)
+    this.#schemaIds = await schemaIds(this.#registry, this.#options.registration)
     this.#byFingerprint = new Map()
     this.#byVersion = new Map()
     this.#queries = new Map()
@@ -165,21 +184,18 @@ export class SourceSchemas {
     return schema
   }
 
+  /** The key columns of a version (key-choice.ts); throws a CaptureError or ConfigError (not retried) naming why not. */
   #keys(version: RegisteredVersion, columns: CapturedColumn[]): CapturedColumn[] {
-    const configured = this.#options.sources.find((s) => s.table === version.source)?.key
-    const keys = keyColumns(columns, configured, this.#sortingKeys.get(version.source) ?? '')
-    const missing = (configured ?? []).filter((name) => !columns.some((c) => c.name === name))
-    if (missing.length > 0) {
-      throw new CaptureError(
-        version.source,
-        `key column(s) ${missing.join(', ')} are not captured in schema version ${version.version}`,
-      )
-    }
-    for (const key of keys) {
-      const problem = keyColumnProblem(key.type)
-      if (problem) throw new CaptureError(version.source, `key column ${key.name} (${key.typeName}): ${problem}`)
-    }
-    return keys
+    const index = this.#options.sources.findIndex((s) => s.table === version.source)
+    const table = this.#tables.get(version.source) ?? { engine: '', sortingKey: '' }
+    const choice = chooseKey(table, this.#options.sources[index]?.key)
+    // migrate refuses an identity key column that is not captured; one missing here was added to the sorting key
+    // (ALTER … ADD COLUMN, MODIFY ORDER BY) after this version: its rows are keyed by the columns they have.
+    if (choice.from === 'identity') choice.columns = choice.columns.filter((n) => columns.some((c) => c.name === n))
+    return keyColumnsOf(version.source, choice, columns, {
+      configKey: index >= 0 ? `capture.sources[${index}]` : `the capture.sources entry of ${version.source}`,
+      version: version.version,
+    })
   }
 
   #build(version: RegisteredVersion): SourceSchema {
@@ -193,18 +209,26 @@ export class SourceSchemas {
       options: this.#options.protobuf,
       previousFieldNumbers: version.fieldNumbers,
     })
+    const schemaId = this.#schemaIds.get(`${version.source}\u0000${version.version}`)
+    const format = this.#options.format
     return {
       source: version.source,
       fingerprint: version.fingerprint,
       version: version.version,
       decode: createRowDecoder(columns),
-      encoder: createMessageEncoder(this.#options.format, {
+      encoder: createMessageEncoder(format, {
         protoText: proto.text,
         columns,
         fieldNumbers: proto.fieldNumbers,
         options: this.#options.protobuf,
+        source: version.source,
+        version: version.version,
+        registry: schemaId === undefined ? undefined : { schemaId },
+        debezium: this.#options.debezium,
       }),
       keys: this.#keys(version, columns),
+      // The registered Protobuf file declares Envelope first (registry/protobuf-schema.ts): message index [0].
+      framing: schemaId === undefined ? undefined : confluentPrefix(schemaId, format === 'protobuf' ? [0] : undefined),
     }
   }
 }
@@ -214,14 +238,25 @@ function capturedColumns(version: RegisteredVersion): Array<CapturedColumn & { c
   return version.columns.map((c) => ({ ...toCapturedColumn(version.source, c.name, c.type), column: c.column }))
 }
 
-async function readSortingKeys(client: ClickHouseClient, sources: string[]): Promise<Map<string, string>> {
+/** Every version's schema id in the schema registry; a version migrate has not registered stops the engine. */
+async function schemaIds(
+  registry: RegisteredVersion[],
+  registration: SchemaRegistration | undefined,
+): Promise<Map<string, number>> {
+  if (!registration) return new Map()
+  const ids = await Promise.all(registry.map(async (v) => [v, await registration.schemaId(v)] as const))
+  return new Map(ids.flatMap(([v, id]) => (id === undefined ? [] : [[`${v.source}\u0000${v.version}`, id]])))
+}
+
+/** Each source table's engine and sorting key; a source whose table is gone has none (its rows go without a key). */
+async function readKeyedTables(client: ClickHouseClient, sources: string[]): Promise<Map<string, KeyedTable>> {
   if (sources.length === 0) return new Map()
   const result = await client.query({
-    query: `SELECT concat(database, '.', name) AS source, sorting_key FROM system.tables
+    query: `SELECT concat(database, '.', name) AS source, engine, sorting_key FROM system.tables
             WHERE concat(database, '.', name) IN {sources:Array(String)}`,
     query_params: { sources },
     format: 'JSONEachRow',
   })
-  const rows = await result.json<{ source: string; sorting_key: string }>()
-  return new Map(rows.map((r) => [r.source, r.sorting_key]))
+  const rows = await result.json<{ source: string; engine: string; sorting_key: string }>()
+  return new Map(rows.map((r) => [r.source, { engine: r.engine, sortingKey: r.sorting_key }]))
 }

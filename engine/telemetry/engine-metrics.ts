@@ -10,6 +10,7 @@
  * | `tailhouse_lag_rows`                      | gauge     | `source`    | changelog rows in ClickHouse not yet committed to Kafka     |
  * | `tailhouse_lag_seconds`                   | gauge     | `source`    | age of the oldest changelog row not yet committed, seconds  |
  * | `tailhouse_published_rows_total`          | counter   | `source`    | rows committed to Kafka; rows/s is `rate(...[1m])`          |
+ * | `tailhouse_dead_letter_rows_total`        | counter   | `source`    | rows sent to the dead-letter topic instead (not published)  |
  * | `tailhouse_published_bytes_total`         | counter   |             | message bytes (keys, values, headers) committed to Kafka    |
  * | `tailhouse_batch_rows`                    | histogram |             | rows per committed batch, all sources together              |
  * | `tailhouse_commit_duration_ms`            | histogram |             | time to commit a batch's Kafka transaction, milliseconds    |
@@ -53,6 +54,7 @@ export const metricNames = {
   lagRows: 'tailhouse_lag_rows',
   lagSeconds: 'tailhouse_lag_seconds',
   publishedRows: 'tailhouse_published_rows',
+  deadLetterRows: 'tailhouse_dead_letter_rows',
   publishedBytes: 'tailhouse_published_bytes',
   batchRows: 'tailhouse_batch_rows',
   commitDuration: 'tailhouse_commit_duration_ms',
@@ -83,8 +85,17 @@ export interface LagSample {
  * after the fact they describe (a batch is recorded once its transaction has committed).
  */
 export interface EngineMetrics {
-  /** After each committed batch. rowsBySource: rows of the batch per source. */
-  recordBatch(batch: { rowsBySource: Map<string, number>; bytes: number; commitMs: number; committedAt: Date }): void
+  /**
+   * After each committed batch. rowsBySource: rows of the batch published per source; deadLetteredBySource: rows
+   * sent to the dead-letter topic instead.
+   */
+  recordBatch(batch: {
+    rowsBySource: Map<string, number>
+    deadLetteredBySource?: Map<string, number>
+    bytes: number
+    commitMs: number
+    committedAt: Date
+  }): void
   /** A transaction aborted or failed. */
   recordAbort(): void
   /** A retriable failure, reason e.g. 'clickhouse' | 'kafka' | 'schema'. */
@@ -145,6 +156,10 @@ export function createEngineMetrics(options: EngineMetricsOptions): MetricsHandl
     description: 'Rows committed to Kafka, per source',
     unit: '{row}',
   })
+  const deadLetterRows = meter.createCounter(metricNames.deadLetterRows, {
+    description: 'Rows sent to the dead-letter topic instead of their topic, per source',
+    unit: '{row}',
+  })
   const publishedBytes = meter.createCounter(metricNames.publishedBytes, {
     description: 'Message bytes (keys, values, headers) committed to Kafka',
     unit: 'By',
@@ -198,10 +213,14 @@ export function createEngineMetrics(options: EngineMetricsOptions): MetricsHandl
   }
 
   const metrics: EngineMetrics = {
-    recordBatch({ rowsBySource, bytes, commitMs, committedAt }) {
+    recordBatch({ rowsBySource, deadLetteredBySource, bytes, commitMs, committedAt }) {
       let rows = 0
       for (const [source, count] of rowsBySource) {
         publishedRows.add(count, { ...base, source })
+        rows += count
+      }
+      for (const [source, count] of deadLetteredBySource ?? []) {
+        deadLetterRows.add(count, { ...base, source })
         rows += count
       }
       publishedBytes.add(bytes, base)

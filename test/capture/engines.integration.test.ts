@@ -58,6 +58,37 @@ describe('capture by source engine', () => {
     expect([...plainIds][0]).toMatch(/^[0-9a-f-]{36}$/)
   })
 
+  it('captures Null, Memory, the Log family and SummingMergeTree as inserts, each without a message key', async () => {
+    const engines = ['Null', 'Memory', 'Log', 'TinyLog', 'StripeLog', 'SummingMergeTree ORDER BY id']
+    const name = (engine: string) => engine.split(' ')[0]?.toLowerCase() as string
+    const f = await captureFixture((db) => engines.map((e) => ({ table: `${db}.${name(e)}`, exclude: [] })))
+    const db = f.sourceDb
+    for (const engine of engines)
+      await f.client.command({ query: `CREATE TABLE ${db}.${name(engine)} (id UInt64, n UInt32) ENGINE = ${engine}` })
+    const result = await f.migrate()
+    expect(result.ok).toBe(true)
+    // None of them gives a row an identity (source/key-choice.ts): migrate warns about each.
+    expect(result.warnings.map((w) => w.slice(0, w.indexOf(' —')))).toEqual(
+      engines.map((e) => `${db}.${name(e)}: no message key`),
+    )
+    for (const engine of engines) {
+      await f.client.command({ query: `INSERT INTO ${db}.${name(engine)} VALUES (1, 10), (1, 5)` })
+    }
+    const changelog = await f.changelog()
+    for (const engine of engines) {
+      const captured = changelog.filter((r) => r.source === `${db}.${name(engine)}`)
+      expect(
+        captured.map((r) => [r.op, r.row]),
+        engine,
+      ).toEqual([
+        ['insert', { id: 1n, n: 10 }],
+        ['insert', { id: 1n, n: 5 }],
+      ])
+    }
+    // The Null table keeps nothing; the changelog has every row it was given.
+    expect(await rows(f.client, `SELECT toUInt8(count()) AS n FROM ${db}.null`)).toEqual([{ n: 0 }])
+  })
+
   it.each([
     ['a view', (db: string) => `CREATE VIEW ${db}.t AS SELECT 1 AS id`, /is a View, not a table/],
     [

@@ -15,7 +15,7 @@ const dataDir = join(repoRoot, '.tailhouse', 'test', `clickhouse-${process.pid}`
 /** An engine run traced into the stack's Jaeger and Zipkin: 3 rows of one INSERT, published in one batch. */
 async function tracedRun() {
   const { otlpEndpoint, zipkinUrl, jaegerQueryUrl, kafkaBootstrap } = inject('stack')
-  const f = await engineFixture((db) => [{ table: `${db}.orders`, exclude: [] }])
+  const f = await engineFixture((db) => [{ table: `${db}.orders`, exclude: [], key: ['id'] }])
   const service = uniqueName('tailhouse_trace')
   f.config.telemetry = {
     ...f.config.telemetry,

@@ -4,7 +4,8 @@ Plain Python values (what the Avro and JSON Schema deserializers return) keep th
 the rest are tagged: {"bytes": base64}, {"decimal": text}, {"datetime": isoformat}, {"date": isoformat},
 {"int": text} for integers beyond 2^53, {"float": "nan" | "inf" | "-inf"}. Protobuf messages become what
 protobufjs's toObject prints with defaults (64-bit integers as text, enums as numbers, unset optional fields left
-out, Timestamp and Duration as {"seconds": text, "nanos": n}).
+out, Timestamp and Duration as {"seconds": text, "nanos": n}), except that an unset plain message field prints as
+its default message, as a reader accessing it sees it.
 """
 import base64
 import datetime
@@ -60,8 +61,10 @@ def canon_message(message):
         elif field.label == FieldDescriptor.LABEL_REPEATED:
             out[field.name] = [_scalar(field, v) for v in value]
         elif field.has_presence and not message.HasField(field.name):
+            # A plain message field left unset reads as its default message (`row.dt.seconds` is 0): ClickHouse's
+            # encoder leaves an all-default message out. A field in a oneof (proto3 `optional`: Nullable) is absent.
             if field.containing_oneof is None:
-                out[field.name] = None  # a plain message field left unset; protobufjs prints null
+                out[field.name] = canon_message(value)
         else:
             out[field.name] = _scalar(field, value)
     return out

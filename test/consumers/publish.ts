@@ -7,8 +7,8 @@ export interface OutgoingValue {
 
 /**
  * Publishes `messages` in one committed transaction, after a transaction of `aborted` messages that is aborted:
- * a read_committed consumer must see the first and never the second. Stands in for the engine until it publishes
- * these formats itself; the values are the encoders' (createMessageEncoder), byte for byte what it will send.
+ * a read_committed consumer must see the first and never the second. Tests publish the aborted transaction ahead
+ * of the engine's messages (with no committed messages of their own) to show consumers skip it.
  */
 export async function publishCommitted(
   bootstrap: string,
@@ -28,9 +28,11 @@ export async function publishCommitted(
       await doomed.send({ messages: aborted.map((m) => ({ topic, key: Buffer.from(m.key), value: m.value })) })
       await doomed.abort()
     }
-    const transaction = await producer.beginTransaction()
-    await transaction.send({ messages: messages.map((m) => ({ topic, key: Buffer.from(m.key), value: m.value })) })
-    await transaction.commit()
+    if (messages.length > 0) {
+      const transaction = await producer.beginTransaction()
+      await transaction.send({ messages: messages.map((m) => ({ topic, key: Buffer.from(m.key), value: m.value })) })
+      await transaction.commit()
+    }
   } finally {
     await producer.close()
   }
