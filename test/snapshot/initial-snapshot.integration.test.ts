@@ -41,8 +41,7 @@ describe('initial snapshot', () => {
       const engine = await startEngine({ config: f.config, client: f.client, logger: testLogger() })
       await waitFor(
         'the initial snapshot published',
-        async () =>
-          (await readSnapshots(f.client, f.database, f.config.engine.id)).some((s) => s.status === 'done'),
+        async () => (await readSnapshots(f.client, f.database, f.config.engine.id)).some((s) => s.status === 'done'),
         60_000,
       )
       await new Promise((r) => setTimeout(r, 500))
@@ -61,9 +60,12 @@ describe('initial snapshot', () => {
         published.map((m) => String(m.row.id)),
         ids.map((r) => r.id),
       )
-      expect(published.filter((m) => m.op === 'OP_READ').map((m) => Number(m.row.id)).sort((a, b) => a - b)).toEqual(
-        Array.from({ length: before }, (_, i) => i),
-      )
+      expect(
+        published
+          .filter((m) => m.op === 'OP_READ')
+          .map((m) => Number(m.row.id))
+          .sort((a, b) => a - b),
+      ).toEqual(Array.from({ length: before }, (_, i) => i))
       expectReadBeforeInsertPerKey(published)
     } finally {
       await inserts.stop().catch(() => {})

@@ -92,7 +92,8 @@ function expectSnapshotBetweenChanges(published: readonly PublishedRow[]): void 
     if (snapshot.some((m) => m.op !== 'OP_READ')) problems.push(`key ${key}: a live row among its snapshot rows`)
     const inSnapshot = new Set(snapshot.map((m) => String(m.row.id)))
     for (const m of messages.slice(0, first))
-      if (!inSnapshot.has(String(m.row.id))) problems.push(`key ${key}: ${m.row.id} published before, not in the snapshot`)
+      if (!inSnapshot.has(String(m.row.id)))
+        problems.push(`key ${key}: ${m.row.id} published before, not in the snapshot`)
     const newest = new Map<string, bigint>()
     for (const m of snapshot) {
       const c = String(m.row.c)
