@@ -14,13 +14,13 @@ export interface AppRun {
 
 /**
  * Runs a test application (a .ts file under test/, through tsx) in a process of its own and returns its output. With
- * `killWhen`, it is SIGKILLed — a crash, no cleanup — as soon as a line of its stdout or stderr satisfies it; a run
- * that ends by itself before then, or with a non-zero code, fails.
+ * `killWhen`, it is SIGKILLed — a crash, no cleanup — as soon as (or `killDelayMs` after) a line of its stdout or
+ * stderr satisfies it; a run that ends by itself before then, or with a non-zero code, fails.
  */
 export function runApp(
   script: string,
   env: NodeJS.ProcessEnv,
-  options: { killWhen?: (line: string) => boolean; timeoutMs?: number } = {},
+  options: { killWhen?: (line: string) => boolean; killDelayMs?: number; timeoutMs?: number } = {},
 ): Promise<AppRun> {
   return new Promise((resolveRun, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', script], {
@@ -42,7 +42,7 @@ export function runApp(
           into.push(line)
           if (!killed && options.killWhen?.(line)) {
             killed = true
-            child.kill('SIGKILL')
+            setTimeout(() => child.kill('SIGKILL'), options.killDelayMs ?? 0)
           }
         }
       }
@@ -61,7 +61,8 @@ export function runApp(
       clearTimeout(timer)
       if (killed && signal === 'SIGKILL') resolveRun({ lines, logLines, killed, stderr })
       else if (code === 0 && !options.killWhen) resolveRun({ lines, logLines, killed: false, stderr })
-      else reject(new Error(`${script} ended (${code ?? signal}) ${options.killWhen ? 'before the kill' : ''}: ${stderr}`))
+      else
+        reject(new Error(`${script} ended (${code ?? signal}) ${options.killWhen ? 'before the kill' : ''}: ${stderr}`))
     })
   })
 }
