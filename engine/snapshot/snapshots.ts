@@ -169,26 +169,48 @@ export class Snapshots {
     const rate = record.rowsPerSecond
     // Throttled: about a quarter second's worth per read, so the rate holds without long pauses.
     const take = rate > 0 ? Math.max(1, Math.min(limit, Math.ceil(rate / 4))) : limit
-    const { client, schemas, target } = this.#options
-    const table = snapshotTableName(source, record.id)
-    const query = schemas.query(source, { table, partitionId: snapshotPartition(record.id) })
     const params = {
       from: this.#published(record, cursor),
       limit: take,
       partitions: await this.#options.partitionsOf(source),
     }
-    let rows: ChangelogRow[]
+    let rows = await this.#fetch(record, params)
+    if (rows.some((r) => !this.#query(record).versions.has(r.schemaVersion))) {
+      // Built after migrate registered a version this engine has not read yet: read the registry, then the rows.
+      await this.#options.schemas.load()
+      rows = await this.#fetch(record, params)
+      const unknown = rows.find((r) => !this.#query(record).versions.has(r.schemaVersion))
+      if (unknown) {
+        throw new CaptureError(
+          source,
+          `snapshot rows of schema version ${unknown.schemaVersion} are not in the registry`,
+          {
+            canRetry: true,
+          },
+        )
+      }
+    }
+    if (rate > 0) this.#nextReadAt.set(record.id, Date.now() + (rows.length * 1000) / rate)
+    return rows
+  }
+
+  #query(record: SnapshotRecord) {
+    const table = snapshotTableName(record.source, record.id)
+    return this.#options.schemas.query(record.source, { table, partitionId: snapshotPartition(record.id) })
+  }
+
+  async #fetch(record: SnapshotRecord, params: Record<string, unknown>): Promise<ChangelogRow[]> {
+    const { client, target, formatSchemas } = this.#options
+    const query = this.#query(record)
     try {
-      rows = parseChangelog(
+      return parseChangelog(
         query,
-        await fetchChangelog(client, query, params, '', target, this.#options.formatSchemas),
-        source,
+        await fetchChangelog(client, query, params, '', target, formatSchemas),
+        record.source,
       )
     } catch (error) {
       throw this.#missing(error, record)
     }
-    if (rate > 0) this.#nextReadAt.set(record.id, Date.now() + (rows.length * 1000) / rate)
-    return rows
   }
 
   /** When nothing is read: see {@link #complete}. */
