@@ -273,6 +273,8 @@ export class Engine {
       target,
       partitionsOf: (source) => topics.partitionsOf(source),
       formatSchemas: await detectFormatSchemas(this.#client),
+      snapshots: { engineId: this.#engineId, config, logger: this.#log },
+      committed: () => this.#loop?.position.cursor ?? new Map(),
     })
     const start = await this.#connect()
     this.#log.log(
@@ -382,6 +384,7 @@ export class Engine {
         this.#source && this.#loop
           ? lagSamples(await this.#source.lagBySource(this.#loop.position.cursor), this.#schemas?.sources ?? [])
           : [],
+      snapshots: () => this.#source?.snapshots?.samples() ?? [],
     })
     this.#http = http
     this.#metricsHandle = metrics

@@ -13,6 +13,8 @@ export interface Session {
   configDir: string
   client: ClickHouseClient
   target: string
+  /** Embedded ClickHouse opened by this command: no engine runs on it now. */
+  embeddedHere: boolean
 }
 
 /**
@@ -27,9 +29,11 @@ export async function withConfig<T>(
   const config: TailhouseConfig = flags.cluster
     ? { ...loaded.config, capture: { ...loaded.config.capture, cluster: flags.cluster } }
     : loaded.config
-  const { client, target } = await connectClickHouse(clickHouseOptions(config.clickhouse))
+  const options = clickHouseOptions(config.clickhouse)
+  const { client, target, shared } = await connectClickHouse(options)
+  const embeddedHere = options.url === undefined && !shared
   try {
-    return await body({ loaded, config, configDir: dirname(loaded.path), client, target })
+    return await body({ loaded, config, configDir: dirname(loaded.path), client, target, embeddedHere })
   } catch (error) {
     // A server error ClickHouse returned to any verb gets its code, like the engine's; other errors pass unchanged.
     throw serverError(error) ? translateClickHouseError(error, target) : error

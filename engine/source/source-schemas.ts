@@ -10,7 +10,12 @@ import type { SchemaRegistration } from '../registry/source-registration.js'
 import type { CapturedColumn } from '../schema/clickhouse-type.js'
 import { toCapturedColumn } from '../schema/parse-clickhouse-type.js'
 import { generateRowProto } from '../schema/proto-writer.js'
-import { type ChangelogQuery, changelogQuery, type VersionColumns } from './changelog-query.js'
+import {
+  type ChangelogQuery,
+  type ChangelogQueryInput,
+  changelogQuery,
+  type VersionColumns,
+} from './changelog-query.js'
 import { chooseKey, type KeyedTable, keyColumnsOf } from './key-choice.js'
 
 /** One registered version of a source, ready for the engine's own decoding and encoding. */
@@ -100,11 +105,13 @@ export class SourceSchemas {
   }
 
   /**
-   * The changelog query of `source` over every registered version. Throws a CaptureError (not retried) when a key
+   * The changelog query of `source` over every registered version (or, given `stream`, the same query over a
+   * snapshot's table). Throws a CaptureError (not retried) when a key
    * column is missing or cannot be a key.
    */
-  query(source: string): ChangelogQuery {
-    const cached = this.#queries.get(source)
+  query(source: string, stream?: ChangelogQueryInput['stream']): ChangelogQuery {
+    const cacheKey = stream ? `${source}\u0000${stream.table}` : source
+    const cached = this.#queries.get(cacheKey)
     if (cached) return cached
     const versions = this.#registry
       .filter((v) => v.source === source)
@@ -123,8 +130,9 @@ export class SourceSchemas {
       versions,
       encoding: this.#options.format === 'protobuf' ? 'protobuf' : 'rowbinary',
       protobuf: this.#options.protobuf,
+      stream,
     })
-    this.#queries.set(source, query)
+    this.#queries.set(cacheKey, query)
     return query
   }
 

@@ -18,6 +18,8 @@
  * | `tailhouse_transactions_aborted_total`    | counter   |             | Kafka transactions aborted or failed                        |
  * | `tailhouse_retries_total`                 | counter   | `reason`    | retriable failures: `clickhouse`, `kafka`, `schema`, ...    |
  * | `tailhouse_last_commit_timestamp_seconds` | gauge     |             | unix time of the last committed batch; absent before one    |
+ * | `tailhouse_snapshot_rows_total`           | counter   | `source`    | snapshot rows (op read) committed to Kafka by this process  |
+ * | `tailhouse_snapshot_rows_remaining`       | gauge     | `source`    | rows of snapshots in progress not yet committed to Kafka    |
  * | `target_info`                             | gauge     | (resource)  | always 1: `service_name`, `service_version`, `service_instance_id` |
  *
  * Histograms are scraped as `<name>_bucket{le=...}`, `<name>_sum` and `<name>_count`. The lag gauges call `lag()`
@@ -60,6 +62,8 @@ export const metricNames = {
   transactionsAborted: 'tailhouse_transactions_aborted',
   retries: 'tailhouse_retries',
   lastCommit: 'tailhouse_last_commit_timestamp_seconds',
+  snapshotRows: 'tailhouse_snapshot_rows',
+  snapshotRemaining: 'tailhouse_snapshot_rows_remaining',
 } as const
 
 /** Bucket upper bounds, chosen for batches of 1 row to the default maximum of 10 000 and some headroom. */
@@ -113,6 +117,8 @@ export interface EngineMetricsOptions {
   lag: () => LagSample[] | Promise<LagSample[]>
   /** Bound on one `lag()` call, in ms; default 2000. */
   lagTimeoutMs?: number
+  /** Per source with snapshots: rows published by this process, rows to go (snapshot/snapshots.ts). */
+  snapshots?: () => ReadonlyArray<{ source: string; published: number; remaining: number }>
 }
 
 /** Metrics that go nowhere, for tests and embedders that do not scrape. */
@@ -186,6 +192,25 @@ export function createEngineMetrics(options: EngineMetricsOptions): MetricsHandl
   lastCommit.addCallback((result) => {
     if (lastCommitSeconds !== undefined) result.observe(lastCommitSeconds, base)
   })
+  const snapshots = options.snapshots
+  if (snapshots) {
+    meter
+      .createObservableCounter(metricNames.snapshotRows, {
+        description: 'Snapshot rows (op read) committed to Kafka, per source',
+        unit: '{row}',
+      })
+      .addCallback((result) => {
+        for (const s of snapshots()) result.observe(s.published, { ...base, source: s.source })
+      })
+    meter
+      .createObservableGauge(metricNames.snapshotRemaining, {
+        description: 'Rows of snapshots in progress not yet committed to Kafka, per source',
+        unit: '{row}',
+      })
+      .addCallback((result) => {
+        for (const s of snapshots()) result.observe(s.remaining, { ...base, source: s.source })
+      })
+  }
 
   const metrics: EngineMetrics = {
     recordBatch({ rowsBySource, deadLetteredBySource, bytes, commitMs, committedAt }) {

@@ -31,13 +31,14 @@ describe('engine migrations', () => {
     expect(first).toEqual([
       { name: '0001_sources.sql', status: 'applied' },
       { name: '0002_identity.sql', status: 'applied' },
+      { name: '0003_snapshots.sql', status: 'applied' },
     ])
     const tables = await rows<{ name: string }>(
       client,
       `SELECT name FROM system.tables WHERE database = '${database}' ORDER BY name`,
     )
     // The changelog tables are per source, created by capture (test/capture).
-    expect(tables.map((t) => t.name)).toEqual(['identity', 'migrations', 'sources'])
+    expect(tables.map((t) => t.name)).toEqual(['identity', 'migrations', 'snapshots', 'sources'])
     // One identity, made once: a second run keeps it.
     const identity = await rows<{ id: string }>(client, `SELECT toString(id) AS id FROM ${database}.identity FINAL`)
     expect(identity).toHaveLength(1)
@@ -45,11 +46,11 @@ describe('engine migrations', () => {
       client,
       `SELECT name, checksum FROM ${database}.migrations FINAL ORDER BY name`,
     )
-    expect(ledger.map((l) => l.name)).toEqual(['0001_sources.sql', '0002_identity.sql'])
+    expect(ledger.map((l) => l.name)).toEqual(['0001_sources.sql', '0002_identity.sql', '0003_snapshots.sql'])
     expect(ledger.every((l) => /^[0-9a-f]{64}$/.test(l.checksum))).toBe(true)
 
     const second = await migrateEngine(options)
-    expect(second.map((r) => r.status)).toEqual(['already applied', 'already applied'])
+    expect(second.map((r) => r.status)).toEqual(['already applied', 'already applied', 'already applied'])
     expect(await rows<{ id: string }>(client, `SELECT toString(id) AS id FROM ${database}.identity FINAL`)).toEqual(
       identity,
     )
@@ -86,10 +87,10 @@ describe('engine migrations', () => {
       dryRun: true,
       onStatement: (sql) => printed.push(sql),
     })
-    expect(results.map((r) => r.status)).toEqual(['would apply', 'would apply'])
+    expect(results.map((r) => r.status)).toEqual(['would apply', 'would apply', 'would apply'])
     expect(printed[0]).toBe(`CREATE DATABASE IF NOT EXISTS \`${database}\``)
     expect(printed.some((s) => s.startsWith(`CREATE TABLE IF NOT EXISTS \`${database}\`.sources`))).toBe(true)
-    expect(printed.filter((s) => s.startsWith('INSERT INTO'))).toHaveLength(3) // identity, 2 ledger rows
+    expect(printed.filter((s) => s.startsWith('INSERT INTO'))).toHaveLength(4) // identity, 3 ledger rows
     const [count] = await rows<{ n: string }>(
       client,
       `SELECT count() AS n FROM system.databases WHERE name = '${database}'`,
