@@ -18,6 +18,7 @@ import { measureEngineOnly } from './engine-only/run.js'
 import { type BenchResults, renderMarkdown } from './lib/report.js'
 import { narrow, wide } from './lib/workloads.js'
 import { measureNativeKafkaEngine } from './native-kafka-engine/run.js'
+import { measureSnapshot } from './snapshot/run.js'
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } })
 const scale = values.quick ? 0.1 : 1
@@ -50,7 +51,7 @@ const results: BenchResults = {
   captureOverhead: [],
 }
 
-const steps = 17
+const steps = 19
 let step = 0
 function stage(title: string) {
   step += 1
@@ -139,6 +140,15 @@ try {
       }),
     )
   }
+  stage(`initial snapshot, narrow rows, exactly-once, ${rows.narrow} rows in the table before capture`)
+  results.snapshot = await measureSnapshot({
+    bootstrap,
+    workload: narrow,
+    rows: rows.narrow,
+    rowsPerInsert: 100_000,
+    partitions,
+    progress,
+  })
   for (const workload of [narrow, wide]) {
     stage(
       `capture overhead, ${workload.name} rows: ${overheadRows} rows in INSERTs of ${overheadRowsPerInsert}, no capture / tailhouse view / tailhouse stream / Kafka engine interleaved`,

@@ -20,7 +20,7 @@ import type { OffsetStore } from './offsets/offset-store.js'
 import { reconcile, resetStreams } from './offsets/reconcile.js'
 import { SqliteOffsetStore } from './offsets/sqlite-offset-store.js'
 import { schemaRegistrationFor } from './registry/source-registration.js'
-import { createConverter } from './sink/batch-builder.js'
+import { batchOptions, createConverter } from './sink/batch-builder.js'
 import { createPublisher, type Publisher, transactionalId } from './sink/publisher.js'
 import { watchStall, watchStalls } from './sink/stall-watch.js'
 import { type Cursor, type CursorJson, cursorToJson, describeCursor } from './source/cursor.js'
@@ -55,7 +55,9 @@ export interface EngineStatus {
   state: EngineState
   engineId: string
   delivery: 'exactly-once' | 'at-least-once'
+  /** Changelog rows committed (checkpoint's count): published, or dead-lettered — rowsDeadLettered since start. */
   rowsPublished: bigint
+  rowsDeadLettered: bigint
   batches: number
   lastCommitAt: Date | null
   /** Rows in the changelogs after the cursor, measured at most once a second; null until known. */
@@ -98,6 +100,7 @@ export class Engine {
   #changelogId = ''
   #source: EngineSource | undefined
   #loop: BatchLoop | undefined
+  #observer: ReturnType<typeof loopTelemetry> | undefined
   #stopRequested = false
   #wake: (() => void) | undefined
   #fenced = false
@@ -147,6 +150,7 @@ export class Engine {
       engineId: this.#engineId,
       delivery: this.#config.kafka.delivery,
       rowsPublished: position?.rowsTotal ?? 0n,
+      rowsDeadLettered: this.#observer?.deadLettered ?? 0n,
       batches: position?.batches ?? 0,
       lastCommitAt: position?.lastCommitAt ?? null,
       lagRows: position?.lagRows ?? null,
@@ -259,18 +263,7 @@ export class Engine {
     })
     await this.#schemas.load()
     const topics = new EngineTopics(config.kafka, this.#log)
-    await topics.ensure([
-      ...this.#schemas.sources.map((s) => topics.sourceTopic(s)),
-      {
-        name: config.kafka.checkpointTopic,
-        partitions: 1,
-        replicationFactor: config.kafka.replicationFactor,
-        configs: { 'cleanup.policy': 'compact' },
-      },
-      ...(config.engine.onPoisonRow === 'dead-letter'
-        ? [{ name: config.kafka.deadLetterTopic, partitions: 1, replicationFactor: config.kafka.replicationFactor }]
-        : []),
-    ])
+    await topics.ensure(topics.engineTopics(this.#schemas.sources, config.engine.onPoisonRow === 'dead-letter'))
     this.#store = new SqliteOffsetStore(resolve(this.#options.configDir ?? process.cwd(), config.engine.offsetsPath))
     this.#store.bind(this.#engineId, this.#changelogId, `capture database ${config.capture.database} on ${target}`)
     this.#source = createEngineSource({
@@ -281,6 +274,8 @@ export class Engine {
       partitionsOf: (source) => topics.partitionsOf(source),
       formatSchemas: await detectFormatSchemas(this.#client),
       warn: (message) => this.#log.log('warn', message),
+      snapshots: { engineId: this.#engineId, config, logger: this.#log },
+      committed: () => this.#loop?.position.cursor ?? new Map(),
     })
     const start = await this.#connect()
     this.#log.log(
@@ -313,28 +308,23 @@ export class Engine {
       this.#loop.sink = sink
       this.#loop.resume(start)
     } else {
+      this.#observer = loopTelemetry({
+        tracing: this.#tracing,
+        metrics: () => this.#metrics,
+        logger: this.#log,
+        engineId: this.#engineId,
+        database: config.capture.database,
+        partitions: config.kafka.partitions,
+        transactionalId:
+          config.kafka.delivery === 'exactly-once' ? transactionalId(this.#engineId, this.#changelogId) : '',
+      })
       this.#loop = new BatchLoop(
         {
           source: this.#source as EngineSource,
-          converter: createConverter(this.#schemas as SourceSchemas, {
-            topicTemplate: config.kafka.topicTemplate,
-            maxBytes: config.engine.batchMaxBytes,
-            onPoisonRow: config.engine.onPoisonRow,
-            deadLetterTopic: config.kafka.deadLetterTopic,
-            headers: config.engine.headers,
-          }),
+          converter: createConverter(this.#schemas as SourceSchemas, batchOptions(config)),
           sink,
           offsets: this.#store as OffsetStore,
-          observer: loopTelemetry({
-            tracing: this.#tracing,
-            metrics: () => this.#metrics,
-            logger: this.#log,
-            engineId: this.#engineId,
-            database: config.capture.database,
-            partitions: config.kafka.partitions,
-            transactionalId:
-              config.kafka.delivery === 'exactly-once' ? transactionalId(this.#engineId, this.#changelogId) : '',
-          }),
+          observer: this.#observer,
           engineId: this.#engineId,
           batchMaxRows: config.engine.batchMaxRows,
           pollIntervalMs: config.engine.pollIntervalMs,
@@ -395,6 +385,7 @@ export class Engine {
         this.#source && this.#loop
           ? lagSamples(await this.#source.lagBySource(this.#loop.position.cursor), this.#schemas?.sources ?? [])
           : [],
+      snapshots: () => this.#source?.snapshots?.samples() ?? [],
     })
     this.#http = http
     this.#metricsHandle = metrics

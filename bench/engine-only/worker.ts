@@ -11,7 +11,7 @@ import { silentLogger } from '../../engine/log.js'
 import { BatchLoop } from '../../engine/loop/batch-loop.js'
 import { silentObserver } from '../../engine/loop/loop-parts.js'
 import { SqliteOffsetStore } from '../../engine/offsets/sqlite-offset-store.js'
-import { createConverter } from '../../engine/sink/batch-builder.js'
+import { batchOptions, createConverter } from '../../engine/sink/batch-builder.js'
 import { createPublisher } from '../../engine/sink/publisher.js'
 import { SourceSchemas } from '../../engine/source/source-schemas.js'
 import { benchConfig } from '../lib/bench-config.js'
@@ -58,13 +58,7 @@ workerMain<EngineOnlyInput, EngineOnlyOutput>(async (input, report) => {
   const loop = new BatchLoop(
     {
       source: new ReplaySource(input.responses, input.query, input.source),
-      converter: createConverter(schemas, {
-        topicTemplate: config.kafka.topicTemplate,
-        maxBytes: config.engine.batchMaxBytes,
-        onPoisonRow: 'stop',
-        deadLetterTopic: config.kafka.deadLetterTopic,
-        headers: config.engine.headers,
-      }),
+      converter: createConverter(schemas, { ...batchOptions(config), onPoisonRow: 'stop' }),
       // The loop runs until stopped: stop it once every captured row is committed.
       sink: {
         async publish(messages, checkpoint) {

@@ -3,6 +3,7 @@ import type { CaptureOverheadResult } from '../capture-overhead/run.js'
 import type { EndToEndResult } from '../end-to-end/run.js'
 import type { EngineOnlyResult } from '../engine-only/run.js'
 import type { NativeKafkaResult } from '../native-kafka-engine/run.js'
+import type { SnapshotResult } from '../snapshot/run.js'
 
 /** Everything one `npm run bench` measured: written as bench/results/<date>.json. */
 export interface BenchResults {
@@ -15,6 +16,8 @@ export interface BenchResults {
   brokerLimit: ProducerPerformanceResult[]
   nativeKafkaEngine: NativeKafkaResult[]
   captureOverhead: CaptureOverheadResult[]
+  /** The initial snapshot of a table filled before capture (narrow rows); absent in older results. */
+  snapshot?: SnapshotResult
 }
 
 /** The issue's targets for tailhouse on a 2-core machine (exactly-once, narrow rows). */
@@ -58,6 +61,12 @@ export function checkTargets(r: BenchResults): TargetCheck[] {
       engine?.process.peakRssMb,
       `${engine?.process.peakRssMb} MiB peak (engine only)`,
       (v) => v * 2 ** 20 <= 300e6,
+    ),
+    check(
+      'initial snapshot ≥ live end to end (exactly-once)',
+      r.snapshot && rps ? r.snapshot.rowsPerSecond / rps : undefined,
+      `${fmt(r.snapshot?.rowsPerSecond)} rows/s, ${ratio(r.snapshot?.rowsPerSecond, rps)} of live`,
+      (v) => v >= 1,
     ),
     ...(['narrow', 'wide'] as const).map((workload) => {
       const overhead = r.captureOverhead.find((x) => x.workload === workload)
@@ -165,6 +174,29 @@ export function renderMarkdown(r: BenchResults): string {
     )
   }
   lines.push('')
+  if (r.snapshot) {
+    const x = r.snapshot
+    lines.push('## Initial snapshot: a table filled before capture, to Kafka with op read (exactly-once)')
+    lines.push('')
+    lines.push(
+      '| workload | rows | rows/s | copy + diff s | publishing rows/s | peak RSS MiB | CPU cores | CPU µs/row engine / process | check |',
+    )
+    lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---|')
+    lines.push(
+      row(
+        x.workload,
+        x.rows,
+        x.rowsPerSecond,
+        x.buildSeconds,
+        x.publishRowsPerSecond,
+        x.process.peakRssMb,
+        x.process.cpuCores,
+        cpuPerRow(x),
+        verdict(x.verified),
+      ),
+    )
+    lines.push('')
+  }
   lines.push("## Capture overhead: what capture costs the captured table's INSERTs")
   lines.push('')
   lines.push(

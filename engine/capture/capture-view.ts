@@ -38,6 +38,25 @@ export function viewName(source: { database: string; table: string }): string {
  * (One SELECT: a view over `UNION ALL` feeds only its first SELECT with the inserted rows.)
  */
 export function viewSelect(spec: CaptureSpec): string {
+  return captureSelect(spec)
+}
+
+/** How a SELECT like the view's reads the source when it is not fed by an INSERT (snapshots, audit). */
+export interface CaptureSelectOptions {
+  /** An SQL expression of the op instead of the spec's (e.g. `'read'` for snapshot rows). */
+  op?: string
+  /** Read the source with FINAL (ReplacingMergeTree, CollapsingMergeTree: the rows its merges would keep). */
+  final?: boolean
+  /** An SQL condition on the source's columns: only the rows it holds for. */
+  where?: string
+}
+
+/**
+ * The view's SELECT, also run over the source table itself: the rows as the view would have written them. With
+ * FINAL or a condition the source is read in a subquery, so that the condition sees the table's columns and not the
+ * SELECT's aliases (a JSON column's alias is its JSON text).
+ */
+export function captureSelect(spec: CaptureSpec, options: CaptureSelectOptions = {}): string {
   // Source columns are read qualified: `f(x) AS x` would otherwise refer to its own alias.
   const read = (c: CapturedColumn) => wireExpression(c, sourceAlias)
   const fingerprint = `cityHash64(${spec.columns.map((c) => `toTypeName(${sourceAlias}.${quoteIdentifier(c.name)})`).join(', ')})`
@@ -45,17 +64,19 @@ export function viewSelect(spec: CaptureSpec): string {
   const columns = [
     `toUInt16(${spec.version}) AS ${metaColumns.schemaVersion}`,
     `queryID() AS ${metaColumns.queryId}`,
-    `${spec.opExpression} AS ${metaColumns.op}`,
+    `${options.op ?? spec.opExpression} AS ${metaColumns.op}`,
     `if(${same}, '', concat(toFixedString(reinterpretAsString(${fingerprint}), 8), formatRow('RowBinary', ${spec.columns.map(read).join(', ')}))) AS ${metaColumns.drift}`,
     ...spec.columns.map((c) => {
       const type = quoteString(wireType(c))
       return `if(${same}, CAST(${read(c)}, ${type}), defaultValueOfTypeName(${type})) AS ${quoteIdentifier(c.column)}`
     }),
   ]
-  return [
-    `SELECT ${columns.join(',\n    ')}`,
-    `FROM ${qualifiedName(spec.source.database, spec.source.table)} AS ${sourceAlias}`,
-  ].join('\n')
+  const table = qualifiedName(spec.source.database, spec.source.table)
+  const from =
+    options.final || options.where
+      ? `(SELECT ${spec.columns.map((c) => quoteIdentifier(c.name)).join(', ')} FROM ${table}${options.final ? ' FINAL' : ''}${options.where ? ` WHERE (${options.where})` : ''})`
+      : table
+  return [`SELECT ${columns.join(',\n    ')}`, `FROM ${from} AS ${sourceAlias}`].join('\n')
 }
 
 const sourceAlias = '__source'

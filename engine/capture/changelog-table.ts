@@ -121,8 +121,10 @@ export function createChangelogSql(spec: ChangelogTableSpec, columns: readonly C
   const engine = spec.cluster
     ? "ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')"
     : 'MergeTree'
+  // Replicated tables also forget a token after replicated_deduplication_window_seconds (one hour by default): keep
+  // them as long as the changelog keeps rows, so a retry is deduplicated within the window of blocks, as unreplicated.
   const dedup = spec.cluster
-    ? `replicated_deduplication_window = ${spec.dedupWindow}`
+    ? `replicated_deduplication_window = ${spec.dedupWindow}, replicated_deduplication_window_seconds = ${spec.retentionDays * 86_400}`
     : `non_replicated_deduplication_window = ${spec.dedupWindow}`
   return [
     `CREATE TABLE IF NOT EXISTS ${table}${on}`,

@@ -6,9 +6,9 @@ import { splitSource } from './source-table.js'
  * Whether a source deduplicates retried INSERTs — the half of the capture-boundary contract (ARCHITECTURE.md,
  * "Capture") that lives on the source table. A materialized view is not atomic with its source: an INSERT cut off
  * between the source's write and the view's (a crash, a failed view write) leaves rows capture never saw. A retry of
- * that INSERT with the same insert_deduplication_token brings them to the changelog exactly once — when the source
- * skips the rows it already has, which a ReplicatedMergeTree does by default and a MergeTree only with
- * non_replicated_deduplication_window > 0.
+ * that INSERT with the same insert_deduplication_token brings them to the changelog exactly once (the changelog drops
+ * a copy by its token); for the table itself to hold them once too, it must skip the rows it already has, which a
+ * ReplicatedMergeTree does by default and a MergeTree only with non_replicated_deduplication_window > 0.
  */
 export interface SourceDeduplication {
   source: string
@@ -43,14 +43,18 @@ export async function sourceDeduplication(
   return sources.map((source): SourceDeduplication => {
     const table = tables.get(source)
     if (!table) return { source, deduplicates: false, detail: 'no such table' }
+    if (table.engine === 'Null') {
+      return { source, deduplicates: true, detail: 'Null keeps no rows; the changelog drops a retry by its token' }
+    }
     if (!table.engine.endsWith('MergeTree')) {
       return {
         source,
         deduplicates: false,
         detail: `${table.engine} cannot deduplicate INSERTs`,
         fix:
-          'a retried INSERT is captured twice and an INSERT cut off before its view wrote is captured partly; ' +
-          'use a MergeTree-family table where that matters, and check with tailhouse audit',
+          'a retried INSERT is written to the table twice while capture records it once (the changelog drops the ' +
+          'copy by its token); use a MergeTree-family table where the table must match Kafka, and compare with ' +
+          'tailhouse audit',
       }
     }
     const setting = table.engine.startsWith('Replicated') ? windows.replicated : windows.plain
@@ -65,7 +69,7 @@ export async function sourceDeduplication(
       fix:
         `ALTER TABLE ${qualifiedName(splitSource(source).database, splitSource(source).table)} MODIFY SETTING ` +
         `${setting} = ${suggestedWindow} (or tailhouse migrate --set-dedup-window), so that a retried INSERT with ` +
-        'the same insert_deduplication_token is captured exactly once',
+        'the same insert_deduplication_token is written to the table once, as capture records it once',
     }
   })
 }

@@ -38,6 +38,13 @@ export async function desiredCapture(
   const op = opExpression(source)
   const mode = config.mode ?? 'view'
   if (mode === 'stream') {
+    // A stream starts at the table's first row: there is no "from now on" to give snapshot: never its meaning.
+    if (config.snapshot === 'never') {
+      throw new ConfigError(
+        `${key}.snapshot`,
+        `${config.table} is captured in stream mode, which always reads the table from its first row; remove snapshot: never (or use mode: view)`,
+      )
+    }
     const problem = streamEngineProblem(source)
     if (problem) throw new CaptureError(config.table, problem)
     await checkStreamSupport(client, config.table)

@@ -2,9 +2,11 @@ import { inspect } from 'node:util'
 import { TailhouseError, UsageError } from '../errors.js'
 import { redact } from '../redact.js'
 import { version } from '../version.js'
+import { auditCommand } from './audit-command.js'
 import type { Command } from './command.js'
 import { doctorCommand } from './doctor.js'
 import { migrateCommand } from './migrate-command.js'
+import { snapshotCommand } from './snapshot-command.js'
 import { sqlCommand } from './sql-command.js'
 import { startCommand } from './start-command.js'
 import { statusCommand } from './status-command.js'
@@ -18,6 +20,8 @@ const commands: Command[] = [
   sqlCommand,
   traceCommand,
   uncaptureCommand,
+  snapshotCommand,
+  auditCommand,
   doctorCommand,
 ]
 

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util'
 import { sourceDeduplication } from '../capture/deduplication.js'
 import { captureStatus } from '../capture/status.js'
+import { translateClickHouseError } from '../clickhouse/translate-error.js'
 import type { Command } from './command.js'
 import { usageErrors } from './parse-flags.js'
 import { configFlags, configHelp, withConfig } from './with-config.js'
@@ -22,13 +23,16 @@ ${configHelp}
     const { values } = usageErrors('status', () =>
       parseArgs({ args, options: { ...configFlags, json: { type: 'boolean' } }, strict: true }),
     )
-    return withConfig(values, async ({ client, config }) => {
-      const statuses = await captureStatus(client, config.capture)
-      const deduplication = await sourceDeduplication(
-        client,
-        config.capture.sources.map((s) => s.table),
-        config.capture.dedupWindow,
-      )
+    return withConfig(values, async ({ client, config, target }) => {
+      // Failures carry a code like every verb's: ClickHouse's error named, or the server unreachable (retry may help).
+      const read = async () => {
+        const statuses = await captureStatus(client, config.capture)
+        const sources = config.capture.sources.map((s) => s.table)
+        return { statuses, deduplication: await sourceDeduplication(client, sources, config.capture.dedupWindow) }
+      }
+      const { statuses, deduplication } = await read().catch((error: unknown) => {
+        throw translateClickHouseError(error, target)
+      })
       for (const d of deduplication.filter((d) => !d.deduplicates))
         process.stderr.write(
           `warning: ${d.source} does not deduplicate retried INSERTs (${d.detail}): ${d.fix ?? ''}\n`,

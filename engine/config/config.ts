@@ -36,6 +36,11 @@ export interface SourceConfig {
    * (`SELECT … STREAM`, ClickHouse 26.6+, experimental upstream). Unset means view.
    */
   mode?: 'view' | 'stream' | undefined
+  /**
+   * initial (default): when the engine first meets the source, the rows the table already holds are published with
+   * op `read` before its changelog; never: only rows inserted after capture started. Unset means initial.
+   */
+  snapshot?: 'initial' | 'never' | undefined
 }
 
 export interface KafkaConfig {
@@ -91,6 +96,8 @@ export interface EngineConfig {
    * that route or deduplicate without decoding values.
    */
   headers: 'lean' | 'full'
+  /** Initial snapshots publish at most this many rows per second (0: as fast as they go). Unset means 0. */
+  snapshotRowsPerSecond?: number | undefined
 }
 
 export interface ClickHouseConfig {
@@ -184,6 +191,11 @@ const sourceShape: Shape<SourceConfig> = {
     default: undefined,
     parse: oneOf('view', 'stream'),
   },
+  snapshot: {
+    description: 'publish the rows the table holds when capture starts (initial) or not (never)',
+    default: 'initial',
+    parse: oneOf('initial', 'never'),
+  },
 }
 
 const hostPort = { pattern: /^[^\s:]+:\d+$/, hint: 'expected host:port' }
@@ -224,6 +236,7 @@ export const engineDefaults: EngineConfig = {
   offsetsPath: '.tailhouse/offsets.sqlite',
   onPoisonRow: 'stop',
   headers: 'lean',
+  snapshotRowsPerSecond: 0,
 }
 
 export const registryDefaults: RegistryConfig = {
@@ -372,6 +385,11 @@ export const configShape: Shape<TailhouseConfig> = {
         description: 'message headers: lean (traceparent only) or full (also source, op, cursor, …)',
         default: engineDefaults.headers,
         parse: oneOf('lean', 'full'),
+      },
+      snapshotRowsPerSecond: {
+        description: 'throttle of initial snapshots, rows per second (0: none)',
+        default: engineDefaults.snapshotRowsPerSecond,
+        parse: integer(0, 100_000_000),
       },
     }),
   },

@@ -10,6 +10,8 @@ export interface CliClickHouse {
   client: ClickHouseClient
   /** For messages, e.g. "embedded ClickHouse (chDB) at /x, through the engine running as process 12". */
   target: string
+  /** Embedded ClickHouse reached through the process that holds it (a running engine), not opened here. */
+  shared?: boolean
 }
 
 /**
@@ -44,5 +46,6 @@ async function sharedBy(dataDir: string): Promise<CliClickHouse | undefined> {
   return {
     client,
     target: `embedded ClickHouse (chDB) at ${dataDir}, through ${endpoint.serving} (process ${endpoint.pid})`,
+    shared: true,
   }
 }

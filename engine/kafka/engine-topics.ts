@@ -28,6 +28,33 @@ export class EngineTopics {
     }
   }
 
+  /**
+   * Every topic the engine writes to: the sources' topics, the compacted checkpoint topic and, when rows may be
+   * dead-lettered, the dead-letter topic (with the same max.message.bytes: a dead letter carries its row).
+   */
+  engineTopics(sources: string[], deadLetters: boolean): TopicSpec[] {
+    const kafka = this.#kafka
+    return [
+      ...sources.map((s) => this.sourceTopic(s)),
+      {
+        name: kafka.checkpointTopic,
+        partitions: 1,
+        replicationFactor: kafka.replicationFactor,
+        configs: { 'cleanup.policy': 'compact' },
+      },
+      ...(deadLetters
+        ? [
+            {
+              name: kafka.deadLetterTopic,
+              partitions: 1,
+              replicationFactor: kafka.replicationFactor,
+              configs: { 'max.message.bytes': String(kafka.maxMessageBytes) },
+            },
+          ]
+        : []),
+    ]
+  }
+
   /** The partition count of a source's topic, creating the topic if it has not been seen yet. */
   async partitionsOf(source: string): Promise<number> {
     const topic = this.sourceTopic(source)

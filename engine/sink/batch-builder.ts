@@ -1,3 +1,4 @@
+import type { TailhouseConfig } from '../config/config.js'
 import { prefixWith } from '../encoding/confluent-framing.js'
 import { RowDecodeError } from '../encoding/rowbinary-decoder.js'
 import { TailhouseError } from '../errors.js'
@@ -7,7 +8,8 @@ import type { ChangelogRow } from '../source/changelog-wire.js'
 import { type Cursor, cursorAfter, positionText } from '../source/cursor.js'
 import { messageKey } from '../source/message-key.js'
 import type { SourceSchema, SourceSchemas } from '../source/source-schemas.js'
-import type { Batch } from './batch.js'
+import type { Batch, DeadLettered } from './batch.js'
+import { deadLetterMessage, messageFits, OversizedRowError, oversizedReason, PoisonRowError } from './dead-letter.js'
 import { headerNames, type OutgoingMessage } from './outgoing-message.js'
 
 export interface BatchOptions {
@@ -17,20 +19,24 @@ export interface BatchOptions {
   deadLetterTopic: string
   /** lean: no headers but `traceparent` (set at publish when traced); full: also the six `tailhouse.*` headers. */
   headers: 'lean' | 'full'
+  /** kafka.maxMessageBytes: a row whose message is larger is oversized (dead-letter.ts). */
+  maxMessageBytes: number
 }
+
+/** At most this many dead-lettered rows of a batch are named one by one (the log rate-limits them further). */
+const maxDeadLetterDetails = 100
 
 const yieldEveryRows = 1000
 
-/** A row that cannot be decoded or encoded, when the policy is to stop. Never retried: the row will not change. */
-export class PoisonRowError extends TailhouseError {
-  constructor(row: ChangelogRow, cause: unknown) {
-    super(
-      'TH_CAPTURE',
-      `changelog row ${positionText(row.stream, row)} of ${row.source} (schema version ` +
-        `${row.schemaVersion}) cannot be published: ${(cause as Error).message}. Nothing after it was published. ` +
-        'Set engine.onPoisonRow: dead-letter to route such rows to kafka.deadLetterTopic and continue',
-      { cause },
-    )
+/** The converter's options from the config: what `tailhouse start` uses. */
+export function batchOptions(config: Pick<TailhouseConfig, 'kafka' | 'engine'>): BatchOptions {
+  return {
+    topicTemplate: config.kafka.topicTemplate,
+    maxBytes: config.engine.batchMaxBytes,
+    onPoisonRow: config.engine.onPoisonRow,
+    deadLetterTopic: config.kafka.deadLetterTopic,
+    headers: config.engine.headers,
+    maxMessageBytes: config.kafka.maxMessageBytes,
   }
 }
 
@@ -56,7 +62,8 @@ export async function buildBatch(
   const rowsBySource = new Map<string, number>()
   let payloadBytes = 0
   let consumed = 0
-  let deadLettered = 0
+  const deadLettered: DeadLettered = { bySource: new Map(), rows: [] }
+  const max = options.maxMessageBytes
   const topics = new Map<string, string>()
   const full = options.headers === 'full' ? new FullHeaders() : undefined
   // Lean messages share one headers map per batch: `traceparent` is the same for every message of a transaction.
@@ -76,6 +83,8 @@ export async function buildBatch(
     if (consumed > 0 && consumed % yieldEveryRows === 0 && row.value === undefined) await new Promise(setImmediate)
     const headers = full ? full.of(row) : shared
     const topic = topics.get(row.source) ?? cacheTopic(topics, options.topicTemplate, row.source)
+    let message: OutgoingMessage | undefined
+    let problem = ''
     if (row.value !== undefined) {
       let value = row.value
       if (schemas.framed) {
@@ -83,8 +92,7 @@ export async function buildBatch(
           framed = await schemas.version(row.source, row.schemaVersion)
         if (framed.framing) value = prefixWith(framed.framing, value)
       }
-      messages.push({ topic, key: row.key, value, partition: row.partition, headers })
-      payloadBytes += value.length
+      message = { topic, key: row.key, value, partition: row.partition, headers }
     } else {
       try {
         if (schema === undefined || schema.source !== row.source || !sameSchema(schema, row))
@@ -104,35 +112,42 @@ export async function buildBatch(
           values,
         )
         const key = row.key ?? messageKey(values, schema.keys)
-        messages.push({ topic, key, value, partition: row.partition, headers })
-        payloadBytes += value.length
+        message = { topic, key, value, partition: row.partition, headers }
       } catch (error) {
         if (error instanceof TailhouseError && error.canRetry) throw error // e.g. a schema migrate has yet to register
         if (options.onPoisonRow === 'stop' || !isRowProblem(error)) throw new PoisonRowError(row, error)
-        const deadHeaders = new Map(full ? full.of(row) : [])
-        deadHeaders.set(headerNames.cursor, Buffer.from(positionText(row.stream, row)))
-        deadHeaders.set(headerNames.error, Buffer.from((error as Error).message))
-        const payload = row.payload ?? Buffer.alloc(0)
-        messages.push({
-          topic: options.deadLetterTopic,
-          key: Buffer.from(row.source),
-          value: payload,
-          headers: deadHeaders,
-        })
-        payloadBytes += payload.length
-        deadLettered += 1
+        problem = (error as Error).message
       }
+    }
+    if (message) {
+      const { fits, bytes } = messageFits(message, options.maxMessageBytes)
+      if (!fits) {
+        if (options.onPoisonRow === 'stop') throw new OversizedRowError(row, bytes, options.maxMessageBytes)
+        problem = oversizedReason(bytes, options.maxMessageBytes)
+        message = undefined
+      }
+    }
+    if (message) {
+      messages.push(message)
+      payloadBytes += message.value.length
+      if (row.source !== lastSource) {
+        if (sourceRows > 0) rowsBySource.set(lastSource, (rowsBySource.get(lastSource) ?? 0) + sourceRows)
+        lastSource = row.source
+        sourceRows = 0
+      }
+      sourceRows += 1
+    } else {
+      const dead = deadLetterMessage(row, problem, options.deadLetterTopic, full ? full.of(row) : new Map(), max)
+      messages.push(dead)
+      payloadBytes += dead.value.length
+      deadLettered.bySource.set(row.source, (deadLettered.bySource.get(row.source) ?? 0) + 1)
+      if (deadLettered.rows.length < maxDeadLetterDetails)
+        deadLettered.rows.push({ source: row.source, cursor: positionText(row.stream, row), reason: problem })
     }
     if (row.queryId !== lastQuery) {
       lastQuery = row.queryId
       queryIds.add(row.queryId)
     }
-    if (row.source !== lastSource) {
-      if (sourceRows > 0) rowsBySource.set(lastSource, (rowsBySource.get(lastSource) ?? 0) + sourceRows)
-      lastSource = row.source
-      sourceRows = 0
-    }
-    sourceRows += 1
     consumed += 1
   }
   if (sourceRows > 0) rowsBySource.set(lastSource, (rowsBySource.get(lastSource) ?? 0) + sourceRows)

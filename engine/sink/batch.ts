@@ -14,8 +14,15 @@ export interface Batch {
   queryIds: Set<string>
   /** Ingest time of the batch's first row, µs. */
   firstIngestMicros: bigint | undefined
-  /** Rows per source (published and dead-lettered). */
+  /** Rows published to their source's topic, per source (dead-lettered rows are not). */
   rowsBySource: Map<string, number>
   /** Rows sent to the dead-letter topic instead of their source's topic. */
-  deadLettered: number
+  deadLettered: DeadLettered
+}
+
+export interface DeadLettered {
+  /** Dead-lettered rows per source. */
+  bySource: Map<string, number>
+  /** The first of them (up to 100 per batch): where each is and why, for the log. */
+  rows: Array<{ source: string; cursor: string; reason: string }>
 }

@@ -7,6 +7,7 @@ import { useClientAddPartitionsToTxn } from '../kafka/client-add-partitions.js'
 import type { KafkaClientOptions } from '../kafka/connection.js'
 import { clientVersion, useFastRecordBatches } from '../kafka/fast-produce.js'
 import { isConcurrentTransactions } from '../kafka/kafka-errors.js'
+import { splitByRecordBatchBytes } from '../kafka/record-size.js'
 import { translateKafkaFailure } from '../kafka/security-errors.js'
 import type { Logger } from '../log.js'
 import type { Cursor } from '../source/cursor.js'
@@ -127,9 +128,11 @@ export function createPublisher(options: PublisherOptions): Publisher {
     },
     async publish(messages, checkpoint) {
       const started = performance.now()
+      // Each run's record batch per partition stays within max.message.bytes; one run unless the batch is large.
+      const runs = splitByRecordBatchBytes(messages, kafka.maxMessageBytes)
       if (!exactlyOnce) {
         // OutgoingMessage has the client's message shape: sent as it is, no copy per message.
-        await producer.send({ messages })
+        for (const run of runs) await producer.send({ messages: run })
         return { commitMs: performance.now() - started }
       }
       const transaction = await producer.beginTransaction()
@@ -142,7 +145,8 @@ export function createPublisher(options: PublisherOptions): Publisher {
           rowsTotal: checkpoint.rowsTotal.toString(),
           committedAt: new Date().toISOString(),
         })
-        await transaction.send({ messages: [...messages, marker] })
+        for (const run of runs.slice(0, -1)) await transaction.send({ messages: run })
+        await transaction.send({ messages: [...(runs.at(-1) ?? []), marker] })
         options.logger.log('debug', 'batch sent, committing', { messages: messages.length })
         await transaction.commit()
       } catch (error) {

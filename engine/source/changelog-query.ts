@@ -38,12 +38,17 @@ export interface ChangelogQueryInput {
    * `_block_offset`, only rows after the cursor. No cursor condition and no watermark are added then.
    */
   from?: string
+  /**
+   * Read a snapshot's table (snapshot/snapshot-table.ts) instead: the changelog's columns, read by its sequence
+   * column. Its rows carry `partitionId` in place of `_partition_id`, in their cursor too.
+   */
+  snapshotTable?: { table: string; partitionId: string } | undefined
 }
 
 export interface ChangelogQuery {
   /**
    * Ends with FORMAT and SETTINGS (`{settings}` stands for format-schemas.ts's clause); parameters: {p}, {b}, {o}
-   * (see cursorParams), {limit}, {partitions}.
+   * (see cursorParams) — for a snapshot's table {from} instead —, {limit}, {partitions}.
    */
   sql: string
   /** The Protobuf definitions for `FORMAT Protobuf`, message TH_Out; empty for rowbinary. */
@@ -82,6 +87,24 @@ export const afterCursor = `(NOT has({p:Array(String)}, _partition_id)
    OR (_block_number, _block_offset) > (transform(_partition_id, {p:Array(String)}, {b:Array(UInt64)}, toUInt64(0)),
                                         transform(_partition_id, {p:Array(String)}, {o:Array(UInt64)}, toUInt64(0))))`
 
+/**
+ * A snapshot's table is read by its own sequence column instead (snapshot/snapshot-table.ts): its rows are numbered
+ * 0, 1, 2, … and sorted by that number, so a read from a position reads only the rows it returns. Its cursor is
+ * (block 0, offset = the number); {from} is the first number to read.
+ */
+const snapshotPosition = {
+  block: 'toUInt64(0)',
+  offset: '__seq',
+  where: '__seq >= {from:UInt64}',
+  order: '__seq',
+}
+const changelogPosition = {
+  block: '_block_number',
+  offset: '_block_offset',
+  where: `(${afterCursor}) {watermark}`,
+  order: '_block_number, _block_offset',
+}
+
 /** The {p}, {b}, {o} parameters of {@link afterCursor}: the cursor's partitions of `source`. */
 export function cursorParams(cursor: Cursor, source: string) {
   const p: string[] = []
@@ -102,15 +125,17 @@ export function changelogQuery(input: ChangelogQueryInput): ChangelogQuery {
   const dot = source.indexOf('.')
   const table = qualifiedName(
     input.database,
-    changelogTableName({ database: source.slice(0, dot), table: source.slice(dot + 1) }),
+    input.snapshotTable?.table ?? changelogTableName({ database: source.slice(0, dot), table: source.slice(dot + 1) }),
   )
+  const partition = input.snapshotTable ? quoteString(input.snapshotTable.partitionId) : '_partition_id'
+  const position = input.snapshotTable ? snapshotPosition : changelogPosition
   const key = keyExpression(input.versions)
   const keyed = key !== undefined
   const columns = [
     ...(keyed ? [`${key} AS key`, `kafkaMurmurHash(key) % {partitions:UInt32} AS partition`] : []),
-    '_partition_id AS partition_id',
-    '_block_number AS block',
-    '_block_offset AS offset',
+    `${partition} AS partition_id`,
+    `${position.block} AS block`,
+    `${position.offset} AS offset`,
     `${metaColumns.queryId} AS query_id`,
     `toUnixTimestamp64Micro(${metaColumns.ingest}) AS ingest_us`,
     `CAST(${metaColumns.op}, 'Int8') AS op`,
@@ -123,8 +148,8 @@ export function changelogQuery(input: ChangelogQueryInput): ChangelogQuery {
 ORDER BY _block_number, _block_offset
 LIMIT {limit:UInt32}`
     : `FROM ${table}
-WHERE (${afterCursor}) {watermark}
-ORDER BY _block_number, _block_offset
+WHERE ${position.where}
+ORDER BY ${position.order}
 LIMIT {limit:UInt32}`
   if (input.encoding === 'rowbinary') {
     const payload = `multiIf(${[
@@ -160,7 +185,7 @@ SETTINGS ${querySettings}`
       {
         name: 'cursor',
         value: {
-          sql: `CAST(tuple(_partition_id, _block_number, _block_offset), '${cursorType}')`,
+          sql: `CAST(tuple(${partition}, ${position.block}, ${position.offset}), '${cursorType}')`,
           type: cursorType,
         },
       },

@@ -3,11 +3,15 @@ import { changelogTableName } from '../capture/changelog-table.js'
 import { splitSource } from '../capture/source-table.js'
 import { qualifiedName } from '../clickhouse/sql.js'
 import { translateClickHouseError } from '../clickhouse/translate-error.js'
+import type { TailhouseConfig } from '../config/config.js'
 import { CaptureError } from '../errors.js'
+import type { Logger } from '../log.js'
 import type { RowSource } from '../loop/loop-parts.js'
+import { isSnapshotPartition } from '../snapshot/snapshot-registry.js'
+import { Snapshots } from '../snapshot/snapshots.js'
 import { afterCursor, type ChangelogQuery, cursorParams } from './changelog-query.js'
 import { type ChangelogRow, parseProtobufRows, parseRowBinaryRows } from './changelog-wire.js'
-import { type Cursor, cursorKey, type Position, splitCursorKey } from './cursor.js'
+import { type Cursor, cursorKey, type Position, positionText, splitCursorKey } from './cursor.js'
 import { detectRegression, regressionError } from './cursor-regression.js'
 import { type FormatSchemas, inlineSchemas } from './format-schemas.js'
 import { partsFromRows, partsQuery } from './replicated-state.js'
@@ -28,6 +32,13 @@ export interface ChangelogSourceOptions {
   formatSchemas?: FormatSchemas
   /** The sources this reads (default: every registered one); stream-mode sources have no changelog. */
   owns?: (source: string) => boolean
+  /**
+   * Snapshots (snapshot/snapshots.ts): while one of a source is in progress, its changelog is read only up to the
+   * block the snapshot goes after, then the snapshot's rows, then the rest. Without: changelogs only.
+   */
+  snapshots?: { engineId: string; config: Pick<TailhouseConfig, 'capture' | 'engine'>; logger: Logger } | undefined
+  /** The committed cursor (the loop's position), for snapshot progress. */
+  committed?: () => Cursor
 }
 
 /**
@@ -49,9 +60,28 @@ export class ChangelogSource implements RowSource {
   /** Per source whose changelog is a ReplicatedMergeTree: its safe watermark (design of watermark.ts). */
   #watermarks = new Map<string, ReplicatedWatermarkSource | undefined>()
   #checkedAt = 0
+  /** Per source held by a snapshot: the hold and cursor at which its changelog had nothing more up to the hold. */
+  readonly #drained = new Map<string, string>()
+  /** Snapshots of the sources, when the options ask for them. */
+  readonly snapshots: Snapshots | undefined
 
   constructor(options: ChangelogSourceOptions) {
     this.#options = options
+    this.snapshots =
+      options.snapshots &&
+      new Snapshots({
+        engineId: options.snapshots.engineId,
+        sources: options.snapshots.config.capture.sources,
+        initialRowsPerSecond: options.snapshots.config.engine.snapshotRowsPerSecond ?? 0,
+        logger: options.snapshots.logger,
+        committed: options.committed ?? (() => new Map()),
+        client: options.client,
+        database: options.database,
+        schemas: options.schemas,
+        target: options.target,
+        partitionsOf: options.partitionsOf,
+        formatSchemas: options.formatSchemas,
+      })
   }
 
   async read(cursor: Cursor, limit: number): Promise<ChangelogRow[]> {
@@ -59,17 +89,42 @@ export class ChangelogSource implements RowSource {
       this.#started = true
       for (const source of this.#sources()) this.#pending.add(source)
     }
+    const snapshots = this.snapshots
+    if (snapshots) {
+      await snapshots.refresh(cursor)
+      for (const source of snapshots.active(cursor)) this.#pending.add(source)
+    }
     if (this.#pending.size === 0) await this.#probe(cursor)
     const order = [...this.#pending].sort()
     const next = order.findIndex((s) => s > this.#last)
     const turns = next < 0 ? order : [...order.slice(next), ...order.slice(0, next)]
     for (const source of turns) {
       this.#last = source
-      const rows = await this.#readSource(source, cursor, limit)
+      const rows = snapshots
+        ? await this.#readTurn(snapshots, source, cursor, limit)
+        : await this.#readSource(source, cursor, limit)
       if (rows.length < limit) this.#pending.delete(source)
       if (rows.length > 0) return rows
     }
     return []
+  }
+
+  /**
+   * A source's turn with snapshots: its changelog up to the block its snapshot in progress goes after, then the
+   * snapshot's rows (none while it builds or is throttled), and once that is through the rest of the changelog.
+   */
+  async #readTurn(snapshots: Snapshots, source: string, cursor: Cursor, limit: number): Promise<ChangelogRow[]> {
+    await snapshots.prepare(source, cursor)
+    const hold = snapshots.hold(source, cursor)
+    if (hold === undefined) return this.#readSource(source, cursor, limit)
+    const at = cursor.get(cursorKey(source, 'all'))
+    const mark = `${hold}@${at ? positionText(source, at) : '-'}`
+    if (hold >= 0n && this.#drained.get(source) !== mark) {
+      const rows = await this.#readSource(source, cursor, limit, hold)
+      if (rows.length > 0) return rows
+      this.#drained.set(source, mark)
+    }
+    return snapshots.read(source, cursor, limit)
   }
 
   unfinished(source: string): void {
@@ -78,6 +133,7 @@ export class ChangelogSource implements RowSource {
 
   /** At most every 5 s: a table whose block numbers went below the cursor stops the engine; retired ones are forgotten. */
   async idle(cursor: Cursor): Promise<Cursor> {
+    await this.snapshots?.idle(cursor)
     if (Date.now() - this.#checkedAt < 5_000) return cursor
     this.#checkedAt = Date.now()
     let checked = cursor
@@ -127,15 +183,16 @@ export class ChangelogSource implements RowSource {
     )
   }
 
-  async #readSource(source: string, cursor: Cursor, limit: number): Promise<ChangelogRow[]> {
+  /** The changelog rows of `source` after the cursor; with `hold`, only those in blocks up to it. */
+  async #readSource(source: string, cursor: Cursor, limit: number, hold?: bigint): Promise<ChangelogRow[]> {
     const { schemas } = this.#options
     let query = schemas.query(source)
-    let rows = await this.#run(source, query, cursor, limit)
+    let rows = await this.#run(source, query, cursor, limit, hold)
     if (rows.some((r) => !query.versions.has(r.schemaVersion))) {
       // migrate registered a version since the query was built: read the registry again, then the rows.
       await schemas.load()
       query = schemas.query(source)
-      rows = await this.#run(source, query, cursor, limit)
+      rows = await this.#run(source, query, cursor, limit, hold)
       const unknown = rows.find((r) => !query.versions.has(r.schemaVersion))
       if (unknown) {
         throw new CaptureError(
@@ -148,7 +205,13 @@ export class ChangelogSource implements RowSource {
     return rows
   }
 
-  async #run(source: string, query: ChangelogQuery, cursor: Cursor, limit: number): Promise<ChangelogRow[]> {
+  async #run(
+    source: string,
+    query: ChangelogQuery,
+    cursor: Cursor,
+    limit: number,
+    hold?: bigint,
+  ): Promise<ChangelogRow[]> {
     const watermarks = await this.#watermarkOf(source)
     const params: Record<string, unknown> = {
       ...cursorParams(cursor, source),
@@ -162,6 +225,10 @@ export class ChangelogSource implements RowSource {
         'AND toInt64(_block_number) <= transform(_partition_id, {wp:Array(String)}, {wb:Array(Int64)}, toInt64(-1))'
       params.wp = [...watermark.keys()]
       params.wb = [...watermark.values()]
+    }
+    if (hold !== undefined) {
+      bound += ' AND _block_number <= {hold:UInt64}'
+      params.hold = hold
     }
     const response = await fetchChangelog(
       this.#options.client,
@@ -228,7 +295,7 @@ function partitionCursor(cursor: Cursor, source: string): Map<string, Position> 
   const partitions = new Map<string, Position>()
   for (const [key, position] of cursor) {
     const { source: s, partitionId } = splitCursorKey(key)
-    if (s === source) partitions.set(partitionId, position)
+    if (s === source && !isSnapshotPartition(partitionId)) partitions.set(partitionId, position)
   }
   return partitions
 }

@@ -1,10 +1,8 @@
-import type { ClickHouseClient } from '@clickhouse/client'
 import type { RowSource } from '../loop/loop-parts.js'
-import { ChangelogSource } from './changelog-source.js'
+import type { Snapshots } from '../snapshot/snapshots.js'
+import { ChangelogSource, type ChangelogSourceOptions } from './changelog-source.js'
 import type { ChangelogRow } from './changelog-wire.js'
 import type { Cursor } from './cursor.js'
-import type { FormatSchemas } from './format-schemas.js'
-import type { SourceSchemas } from './source-schemas.js'
 import { StreamSource } from './stream-source.js'
 
 /** Rows after the cursor per source and the age of the oldest, for the lag metrics. */
@@ -13,18 +11,12 @@ export type SourceLag = { source: string; rows: number; oldestMillis: number }
 /** What the engine reads from: a {@link RowSource} that also reports lag per source. */
 export interface EngineSource extends RowSource {
   lagBySource(cursor: Cursor): Promise<SourceLag[]>
+  /** Snapshots of view-mode sources (snapshot/snapshots.ts), when the changelog reader runs them. */
+  readonly snapshots?: Snapshots | undefined
 }
 
-export interface EngineSourceOptions {
-  client: ClickHouseClient
-  /** The capture database. */
-  database: string
-  schemas: SourceSchemas
-  target: string
-  partitionsOf: (source: string) => Promise<number>
-  formatSchemas?: FormatSchemas
-  warn?: (message: string) => void
-}
+/** The changelog reader's options (snapshots included: view mode only) and a sink for warnings of the stream reader. */
+export type EngineSourceOptions = Omit<ChangelogSourceOptions, 'owns'> & { warn?: (message: string) => void }
 
 /**
  * Picks the reader of each source by its capture mode (the registry's, capture/registry.ts): view-mode sources from
@@ -51,6 +43,10 @@ export class SourcesByMode implements EngineSource {
     this.#view = view
     this.#stream = stream
     this.#modeOf = modeOf
+  }
+
+  get snapshots(): Snapshots | undefined {
+    return this.#view.snapshots
   }
 
   async read(cursor: Cursor, limit: number): Promise<ChangelogRow[]> {

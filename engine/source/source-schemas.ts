@@ -10,7 +10,12 @@ import type { SchemaRegistration } from '../registry/source-registration.js'
 import type { CapturedColumn } from '../schema/clickhouse-type.js'
 import { toCapturedColumn } from '../schema/parse-clickhouse-type.js'
 import { generateRowProto } from '../schema/proto-writer.js'
-import { type ChangelogQuery, changelogQuery, type VersionColumns } from './changelog-query.js'
+import {
+  type ChangelogQuery,
+  type ChangelogQueryInput,
+  changelogQuery,
+  type VersionColumns,
+} from './changelog-query.js'
 import { chooseKey, type KeyedTable, keyColumnsOf } from './key-choice.js'
 import { streamQuery } from './stream-query.js'
 
@@ -148,11 +153,13 @@ export class SourceSchemas {
   }
 
   /**
-   * The changelog query of `source` over every registered version. Throws a CaptureError (not retried) when a key
+   * The changelog query of `source` over every registered version (or, given `stream`, the same query over a
+   * snapshot's table). Throws a CaptureError (not retried) when a key
    * column is missing or cannot be a key.
    */
-  query(source: string): ChangelogQuery {
-    const cached = this.#queries.get(source)
+  query(source: string, snapshotTable?: ChangelogQueryInput['snapshotTable']): ChangelogQuery {
+    const cacheKey = snapshotTable ? `${source}\u0000${snapshotTable.table}` : source
+    const cached = this.#queries.get(cacheKey)
     if (cached) return cached
     const versions = this.#registry
       .filter((v) => v.source === source)
@@ -171,8 +178,9 @@ export class SourceSchemas {
       versions,
       encoding: this.#options.format === 'protobuf' ? 'protobuf' : 'rowbinary',
       protobuf: this.#options.protobuf,
+      snapshotTable,
     })
-    this.#queries.set(source, query)
+    this.#queries.set(cacheKey, query)
     return query
   }
 

@@ -18,6 +18,8 @@ export interface EngineHttpOptions {
   client: () => ClickHouseClient | undefined
   /** Lag per source, for the lag gauges (scraped). */
   lag: () => Promise<LagSample[]>
+  /** Snapshot progress per source, for the snapshot metrics (scraped). */
+  snapshots?: () => ReadonlyArray<{ source: string; published: number; remaining: number }>
 }
 
 /**
@@ -29,7 +31,7 @@ export async function startEngineHttp(
   options: EngineHttpOptions,
 ): Promise<{ http: HealthServer; metrics: MetricsHandle }> {
   const { telemetry, kafka } = options
-  const metrics = createEngineMetrics({ engineId: options.engineId, lag: options.lag })
+  const metrics = createEngineMetrics({ engineId: options.engineId, lag: options.lag, snapshots: options.snapshots })
   const http = await startHealthServer({
     host: telemetry.httpHost,
     port: telemetry.httpPort,

@@ -10,6 +10,7 @@
  * | `tailhouse_lag_rows`                      | gauge     | `source`    | changelog rows in ClickHouse not yet committed to Kafka     |
  * | `tailhouse_lag_seconds`                   | gauge     | `source`    | age of the oldest changelog row not yet committed, seconds  |
  * | `tailhouse_published_rows_total`          | counter   | `source`    | rows committed to Kafka; rows/s is `rate(...[1m])`          |
+ * | `tailhouse_dead_letter_rows_total`        | counter   | `source`    | rows sent to the dead-letter topic instead (not published)  |
  * | `tailhouse_published_bytes_total`         | counter   |             | message bytes (keys, values, headers) committed to Kafka    |
  * | `tailhouse_batch_rows`                    | histogram |             | rows per committed batch, all sources together              |
  * | `tailhouse_commit_duration_ms`            | histogram |             | time to commit a batch's Kafka transaction, milliseconds    |
@@ -17,6 +18,8 @@
  * | `tailhouse_transactions_aborted_total`    | counter   |             | Kafka transactions aborted or failed                        |
  * | `tailhouse_retries_total`                 | counter   | `reason`    | retriable failures: `clickhouse`, `kafka`, `schema`, ...    |
  * | `tailhouse_last_commit_timestamp_seconds` | gauge     |             | unix time of the last committed batch; absent before one    |
+ * | `tailhouse_snapshot_rows_total`           | counter   | `source`    | snapshot rows (op read) committed to Kafka by this process  |
+ * | `tailhouse_snapshot_rows_remaining`       | gauge     | `source`    | rows of snapshots in progress not yet committed to Kafka    |
  * | `target_info`                             | gauge     | (resource)  | always 1: `service_name`, `service_version`, `service_instance_id` |
  *
  * Histograms are scraped as `<name>_bucket{le=...}`, `<name>_sum` and `<name>_count`. The lag gauges call `lag()`
@@ -51,6 +54,7 @@ export const metricNames = {
   lagRows: 'tailhouse_lag_rows',
   lagSeconds: 'tailhouse_lag_seconds',
   publishedRows: 'tailhouse_published_rows',
+  deadLetterRows: 'tailhouse_dead_letter_rows',
   publishedBytes: 'tailhouse_published_bytes',
   batchRows: 'tailhouse_batch_rows',
   commitDuration: 'tailhouse_commit_duration_ms',
@@ -58,6 +62,8 @@ export const metricNames = {
   transactionsAborted: 'tailhouse_transactions_aborted',
   retries: 'tailhouse_retries',
   lastCommit: 'tailhouse_last_commit_timestamp_seconds',
+  snapshotRows: 'tailhouse_snapshot_rows',
+  snapshotRemaining: 'tailhouse_snapshot_rows_remaining',
 } as const
 
 /** Bucket upper bounds, chosen for batches of 1 row to the default maximum of 10 000 and some headroom. */
@@ -79,8 +85,17 @@ export interface LagSample {
  * after the fact they describe (a batch is recorded once its transaction has committed).
  */
 export interface EngineMetrics {
-  /** After each committed batch. rowsBySource: rows of the batch per source. */
-  recordBatch(batch: { rowsBySource: Map<string, number>; bytes: number; commitMs: number; committedAt: Date }): void
+  /**
+   * After each committed batch. rowsBySource: rows of the batch published per source; deadLetteredBySource: rows
+   * sent to the dead-letter topic instead.
+   */
+  recordBatch(batch: {
+    rowsBySource: Map<string, number>
+    deadLetteredBySource?: Map<string, number>
+    bytes: number
+    commitMs: number
+    committedAt: Date
+  }): void
   /** A transaction aborted or failed. */
   recordAbort(): void
   /** A retriable failure, reason e.g. 'clickhouse' | 'kafka' | 'schema'. */
@@ -102,6 +117,8 @@ export interface EngineMetricsOptions {
   lag: () => LagSample[] | Promise<LagSample[]>
   /** Bound on one `lag()` call, in ms; default 2000. */
   lagTimeoutMs?: number
+  /** Per source with snapshots: rows published by this process, rows to go (snapshot/snapshots.ts). */
+  snapshots?: () => ReadonlyArray<{ source: string; published: number; remaining: number }>
 }
 
 /** Metrics that go nowhere, for tests and embedders that do not scrape. */
@@ -139,6 +156,10 @@ export function createEngineMetrics(options: EngineMetricsOptions): MetricsHandl
     description: 'Rows committed to Kafka, per source',
     unit: '{row}',
   })
+  const deadLetterRows = meter.createCounter(metricNames.deadLetterRows, {
+    description: 'Rows sent to the dead-letter topic instead of their topic, per source',
+    unit: '{row}',
+  })
   const publishedBytes = meter.createCounter(metricNames.publishedBytes, {
     description: 'Message bytes (keys, values, headers) committed to Kafka',
     unit: 'By',
@@ -171,12 +192,35 @@ export function createEngineMetrics(options: EngineMetricsOptions): MetricsHandl
   lastCommit.addCallback((result) => {
     if (lastCommitSeconds !== undefined) result.observe(lastCommitSeconds, base)
   })
+  const snapshots = options.snapshots
+  if (snapshots) {
+    meter
+      .createObservableCounter(metricNames.snapshotRows, {
+        description: 'Snapshot rows (op read) committed to Kafka, per source',
+        unit: '{row}',
+      })
+      .addCallback((result) => {
+        for (const s of snapshots()) result.observe(s.published, { ...base, source: s.source })
+      })
+    meter
+      .createObservableGauge(metricNames.snapshotRemaining, {
+        description: 'Rows of snapshots in progress not yet committed to Kafka, per source',
+        unit: '{row}',
+      })
+      .addCallback((result) => {
+        for (const s of snapshots()) result.observe(s.remaining, { ...base, source: s.source })
+      })
+  }
 
   const metrics: EngineMetrics = {
-    recordBatch({ rowsBySource, bytes, commitMs, committedAt }) {
+    recordBatch({ rowsBySource, deadLetteredBySource, bytes, commitMs, committedAt }) {
       let rows = 0
       for (const [source, count] of rowsBySource) {
         publishedRows.add(count, { ...base, source })
+        rows += count
+      }
+      for (const [source, count] of deadLetteredBySource ?? []) {
+        deadLetterRows.add(count, { ...base, source })
         rows += count
       }
       publishedBytes.add(bytes, base)

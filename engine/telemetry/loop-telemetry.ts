@@ -1,6 +1,7 @@
 import { type Context, type Span, SpanKind } from '@opentelemetry/api'
 import type { Logger } from '../log.js'
 import type { BatchObservation, LoopObserver } from '../loop/loop-parts.js'
+import { DeadLetterLog } from './dead-letter-log.js'
 import type { EngineMetrics } from './engine-metrics.js'
 import { spanNames } from './span-names.js'
 import { failSpan, type Tracing, traceparentOf, withSpan } from './tracing.js'
@@ -25,9 +26,15 @@ export interface LoopTelemetryOptions {
  * metrics, and a debug log line per committed batch. Attributes that cost a pass over the batch are computed only for
  * a recorded (enabled, sampled) trace.
  */
-export function loopTelemetry(options: LoopTelemetryOptions): LoopObserver {
+export function loopTelemetry(options: LoopTelemetryOptions): LoopObserver & { readonly deadLettered: bigint } {
   const { tracer } = options.tracing
+  const deadLetters = new DeadLetterLog(options.logger)
+  let deadLettered = 0n
   return {
+    /** Rows dead-lettered by this observer's loop (committed). */
+    get deadLettered() {
+      return deadLettered
+    },
     idle() {},
     start(readStartedAt, rows): BatchObservation {
       const span = tracer.startSpan(spanNames.batch, {
@@ -99,10 +106,17 @@ export function loopTelemetry(options: LoopTelemetryOptions): LoopObserver {
           span.end()
           options.metrics().recordBatch({
             rowsBySource: batch.rowsBySource,
+            deadLetteredBySource: batch.deadLettered.bySource,
             bytes: batch.payloadBytes,
             commitMs: committed.commitMs,
             committedAt,
           })
+          if (batch.deadLettered.bySource.size > 0) {
+            let total = 0
+            for (const n of batch.deadLettered.bySource.values()) total += n
+            deadLetters.report(batch.deadLettered.rows, total)
+            deadLettered += BigInt(total)
+          }
           options.logger.log('debug', 'published batch', {
             rows: batch.rows,
             bytes: batch.payloadBytes,

@@ -69,7 +69,7 @@ describe('the capture boundary', () => {
     expect(lines).toContain(
       `warning: ${f.sourceDb}.plain does not deduplicate retried INSERTs (MergeTree with non_replicated_deduplication_window = 0): ` +
         `ALTER TABLE \`${f.sourceDb}\`.\`plain\` MODIFY SETTING non_replicated_deduplication_window = 1000 (or tailhouse migrate ` +
-        '--set-dedup-window), so that a retried INSERT with the same insert_deduplication_token is captured exactly once',
+        '--set-dedup-window), so that a retried INSERT with the same insert_deduplication_token is written to the table once, as capture records it once',
     )
     expect(
       lines.some((l) => l.startsWith(`warning: ${f.sourceDb}.mem does not deduplicate retried INSERTs (Memory cannot`)),

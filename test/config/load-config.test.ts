@@ -32,7 +32,7 @@ describe('config file', () => {
       retentionDays: 7,
       dedupWindow: 10_000,
       checkSettings: true,
-      sources: [{ table: 'shop.orders', exclude: [] }],
+      sources: [{ table: 'shop.orders', exclude: [], snapshot: 'initial' }],
     })
     expect(config.protobuf).toEqual({ schemasDir: 'schemas', timestamps: 'timestamp', enums: 'enum' })
   })

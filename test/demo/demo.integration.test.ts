@@ -78,12 +78,10 @@ describe('npm run demo', () => {
     }
     expect(traced.code, traced.stderr).toBe(0)
     expect(traced.stdout).toMatch(/<- this message's traceparent/)
-    const insert = await runTailhouse(
-      ['sql', "INSERT INTO shop.orders VALUES (1000000001, 7, 12.5, 'new', now64(3), ['sku-1'])"],
-      {},
-      60_000,
-      runDir,
-    )
+    // The INSERT the demo prints (with its own insert_deduplication_token, as the capture contract asks).
+    const printed = /sql "(INSERT INTO shop\.orders SETTINGS insert_deduplication_token = .+?)" && /.exec(output)?.[1]
+    if (!printed) throw new Error(`no tailhouse sql INSERT in:\n${output}`)
+    const insert = await runTailhouse(['sql', printed], {}, 60_000, runDir)
     expect(insert, insert.stderr).toMatchObject({ code: 0, stderr: 'Ok.\n' })
     await waitFor('the new row published', async () => {
       const text = await (await fetch(metrics)).text()

@@ -78,7 +78,14 @@ try {
       serviceName,
       httpPort: 0,
     },
-    engine: { ...engineDefaults, id: run, offsetsPath: join(runDir, 'offsets.sqlite'), pollIntervalMs: 20 },
+    engine: {
+      ...engineDefaults,
+      id: run,
+      offsetsPath: join(runDir, 'offsets.sqlite'),
+      pollIntervalMs: 20,
+      // The live latency below reads each message's tailhouse.ingest_time_us header (lean headers have none).
+      headers: 'full',
+    },
   }
   // The same settings as a config file, for the tailhouse commands printed at the end.
   writeFileSync(join(runDir, 'tailhouse.config.yaml'), `# Written by npm run demo (${run}).\n${stringify(config)}`)
@@ -92,7 +99,9 @@ try {
     query: `CREATE TABLE IF NOT EXISTS shop.orders (
       order_id UInt64, customer_id UInt32, amount Decimal(12, 2),
       status Enum8('new' = 1, 'paid' = 2, 'shipped' = 3), created_at DateTime64(3, 'UTC'), items Array(String)
-    ) ENGINE = MergeTree ORDER BY order_id`,
+    ) ENGINE = MergeTree ORDER BY order_id
+    -- The source's half of the capture contract (README, "The capture boundary"): it deduplicates retried INSERTs.
+    SETTINGS non_replicated_deduplication_window = 1000`,
   })
   const migrated = await migrate({ client, config, log: (line) => process.stdout.write(`migrate: ${line}\n`) })
   if (!migrated.ok) throw new Error('migrate failed')
@@ -138,16 +147,33 @@ try {
         `${String(published).padStart(9)}  ${String(inserted - published).padStart(8)}  ${String(s.lagMs).padStart(6)}\n`,
     )
   }, 1000)
+  // The application's half of the capture contract (README, "The capture boundary"): every INSERT has its own
+  // insert_deduplication_token and is sent again, with it and the same rows, until acknowledged. (An application
+  // that can stop mid-INSERT also keeps its unacknowledged INSERTs across a restart: test/chaos/insert-journal.ts.)
+  const insertOnce = async (query: string, token: string) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await client.command({ query, clickhouse_settings: { insert_deduplication_token: token } })
+      } catch (error) {
+        if (attempt === 5) throw error
+        process.stderr.write(`demo: INSERT ${token} failed (${(error as Error).message}); sending it again\n`)
+        await new Promise((r) => setTimeout(r, 200 * attempt))
+      }
+    }
+  }
   while (Date.now() - started < seconds * 1000) {
     const first = inserted + 1
     inserted += perInsert
-    // Rows are generated server-side: VALUES with expressions parses too slowly to load the engine.
-    await client.command({
-      query: `INSERT INTO shop.orders
-              SELECT number AS order_id, number % 500 AS customer_id, (number % 100000) / 100 AS amount,
-                     1 + number % 3 AS status, now64(3) AS created_at, [concat('sku-', toString(number % 97))] AS items
-              FROM numbers(${first}, ${perInsert})`,
-    })
+    // Rows are generated server-side: VALUES with expressions parses too slowly to load the engine. Every value
+    // is fixed before the first attempt (created_at too, not now64()), so a retry carries the same rows.
+    await insertOnce(
+      `INSERT INTO shop.orders
+       SELECT number AS order_id, number % 500 AS customer_id, (number % 100000) / 100 AS amount,
+              1 + number % 3 AS status, fromUnixTimestamp64Milli(${Date.now()}, 'UTC') AS created_at,
+              [concat('sku-', toString(number % 97))] AS items
+       FROM numbers(${first}, ${perInsert})`,
+      `${run}-orders-${first}`,
+    )
     const due = started + (inserted / rate) * 1000
     if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()))
   }

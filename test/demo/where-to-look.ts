@@ -61,7 +61,7 @@ export function whereToLook(l: Lookout): string {
   }
   lines.push(
     '  more rows, through the running engine (embedded ClickHouse is shared with the CLI):',
-    `    cd ${dir} && ${cli} sql "INSERT INTO shop.orders VALUES (1000000001, 7, 12.5, 'new', now64(3), ['sku-1'])" && ${cli} status`,
+    `    cd ${dir} && ${cli} sql "INSERT INTO shop.orders SETTINGS insert_deduplication_token = 'more-1' VALUES (1000000001, 7, 12.5, 'new', '2026-01-01 12:00:00', ['sku-1'])" && ${cli} status`,
   )
   return lines.join('\n')
 }

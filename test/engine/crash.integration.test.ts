@@ -2,12 +2,12 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { appendFileSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Consumer, FetchIsolationLevels } from '@platformatic/kafka'
 import { describe, expect, inject, it } from 'vitest'
 import { engineDefaults, kafkaDefaults, type TailhouseConfig, telemetryDefaults } from '../../engine/config/config.js'
 import { packageRoot } from '../../engine/package-root.js'
 import { readTopic } from '../helpers/engine.js'
 import { uniqueName } from '../helpers/names.js'
+import { transactionOpen } from '../helpers/open-transaction.js'
 
 const kills = Number(process.env.CRASH_KILLS ?? 12)
 
@@ -75,28 +75,6 @@ function runAndKill(
       else reject(new Error(`workload ended by itself (${code}) before the kill: ${err}`))
     })
   })
-}
-
-/** True when some partition of `topic` has an undecided transaction: its last stable offset is below its end. */
-async function transactionOpen(bootstrap: string, topic: string): Promise<boolean> {
-  const consumer = new Consumer({
-    clientId: 'tailhouse-test',
-    groupId: uniqueName('lso'),
-    bootstrapBrokers: [bootstrap],
-  })
-  try {
-    const stable =
-      (await consumer.listOffsets({ topics: [topic], isolationLevel: FetchIsolationLevels.READ_COMMITTED })).get(
-        topic,
-      ) ?? []
-    const end =
-      (await consumer.listOffsets({ topics: [topic], isolationLevel: FetchIsolationLevels.READ_UNCOMMITTED })).get(
-        topic,
-      ) ?? []
-    return end.some((e, p) => (stable[p] ?? 0n) < e)
-  } finally {
-    await consumer.close()
-  }
 }
 
 describe.each(['view', 'stream'] as const)('exactly once under crashes, mode %s', (mode) => {

@@ -2,25 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Logger } from '../../engine/log.js'
 import { startEngine } from '../../engine/start-engine.js'
 import { engineFixture, readTopic, waitFor } from '../helpers/engine.js'
+import { capturingLogger, sample } from '../helpers/observe.js'
 import { type KafkaServer, startKafka } from '../stack/kafka-server.js'
-
-/** Log lines with the time they were written. */
-function capturingLogger(): Logger & { lines: Array<{ at: number; level: string; message: string }> } {
-  const lines: Array<{ at: number; level: string; message: string }> = []
-  return { lines, log: (level, message) => lines.push({ at: Date.now(), level, message }) }
-}
-
-function sample(exposition: string, name: string, labels: Record<string, string>): number {
-  for (const line of exposition.split('\n')) {
-    if (!line.startsWith(`${name}{`)) continue
-    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`)))
-      return Number(line.slice(line.lastIndexOf(' ') + 1))
-  }
-  return 0
-}
 
 /**
  * A Kafka outage mid-run is visible (ARCHITECTURE.md, "Failures"): the broker is SIGKILLed while the engine works

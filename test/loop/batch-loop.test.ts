@@ -60,7 +60,7 @@ function converter(maxRows = Number.POSITIVE_INFINITY): Converter {
         queryIds: new Set(taken.map((r) => r.queryId)),
         firstIngestMicros: taken[0]?.ingestMicros,
         rowsBySource: new Map([['shop.orders', taken.length]]),
-        deadLettered: 0,
+        deadLettered: { bySource: new Map(), rows: [] },
       }
     },
   }

@@ -31,14 +31,15 @@ describe('engine migrations', () => {
     expect(first).toEqual([
       { name: '0001_sources.sql', status: 'applied' },
       { name: '0002_identity.sql', status: 'applied' },
-      { name: '0003_capture_mode.sql', status: 'applied' },
+      { name: '0003_snapshots.sql', status: 'applied' },
+      { name: '0004_capture_mode.sql', status: 'applied' },
     ])
     const tables = await rows<{ name: string }>(
       client,
       `SELECT name FROM system.tables WHERE database = '${database}' ORDER BY name`,
     )
     // The changelog tables are per source, created by capture (test/capture).
-    expect(tables.map((t) => t.name)).toEqual(['identity', 'migrations', 'sources'])
+    expect(tables.map((t) => t.name)).toEqual(['identity', 'migrations', 'snapshots', 'sources'])
     // One identity, made once: a second run keeps it.
     const identity = await rows<{ id: string }>(client, `SELECT toString(id) AS id FROM ${database}.identity FINAL`)
     expect(identity).toHaveLength(1)
@@ -46,7 +47,12 @@ describe('engine migrations', () => {
       client,
       `SELECT name, checksum FROM ${database}.migrations FINAL ORDER BY name`,
     )
-    expect(ledger.map((l) => l.name)).toEqual(['0001_sources.sql', '0002_identity.sql', '0003_capture_mode.sql'])
+    expect(ledger.map((l) => l.name)).toEqual([
+      '0001_sources.sql',
+      '0002_identity.sql',
+      '0003_snapshots.sql',
+      '0004_capture_mode.sql',
+    ])
     expect(ledger.every((l) => /^[0-9a-f]{64}$/.test(l.checksum))).toBe(true)
 
     const second = await migrateEngine(options)

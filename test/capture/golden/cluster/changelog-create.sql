@@ -13,5 +13,5 @@ CREATE TABLE IF NOT EXISTS tailhouse.changelog_shop__orders_local ON CLUSTER pro
 ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')
 ORDER BY tuple()
 TTL toDateTime(__ingest) + toIntervalDay(7)
-SETTINGS enable_block_number_column = 1, enable_block_offset_column = 1, ttl_only_drop_parts = 1, replicated_deduplication_window = 10000
+SETTINGS enable_block_number_column = 1, enable_block_offset_column = 1, ttl_only_drop_parts = 1, replicated_deduplication_window = 10000, replicated_deduplication_window_seconds = 604800
 COMMENT 'tailhouse changelog of shop.orders_local'
