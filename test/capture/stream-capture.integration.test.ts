@@ -42,7 +42,7 @@ describe('migrate, mode stream', () => {
       f.client,
       `SELECT name FROM system.tables WHERE database = '${f.database}' ORDER BY name`,
     )
-    expect(objects.map((o) => o.name)).toEqual(['identity', 'migrations', 'sources'])
+    expect(objects.map((o) => o.name)).toEqual(['identity', 'migrations', 'snapshots', 'sources'])
     const [registered] = await readRegistry(f.client, f.database)
     expect(registered).toMatchObject({ source: t, version: 1, mode: 'stream', opExpression: "'insert'" })
     expect(registered?.columns.map((c) => c.column)).toEqual(['id', 'amount'])
