@@ -16,18 +16,19 @@ the application did not retry them with their insert_deduplication_token (README
 for insert-only MergeTree sources while INSERTs go on. With --repair the missing rows are written into the
 changelog, and the engine publishes them like any captured row, once.
 
-Limits: ReplacingMergeTree and CollapsingMergeTree sources are read with FINAL, so only the rows their merges keep
-are checked. Rows the source lost to TTL, mutations or DELETE count as changelog-only. When capture is older than
-capture.retentionDays the changelog has dropped rows, and --where must keep the audit to the retained time.
-Exits 3 when rows are missing and were not repaired.
+Limits: ReplacingMergeTree and (Versioned)CollapsingMergeTree sources are read with FINAL, so only the rows their
+merges keep are checked. Rows the source lost to TTL, mutations or DELETE count as changelog-only; rows changed by
+UPDATE, and SummingMergeTree rows merged into sums, look missing (do not --repair those). When capture is older
+than capture.retentionDays the changelog has dropped rows, and --where must keep the audit to the retained time.
+Exits 3 when rows are missing and were not repaired; 0 when none are (or all were repaired).
 
 Options:
 ${configHelp}
-  --repair               write the missing rows into the changelog (run it after the application has retried
-                         its unacknowledged INSERTs, or those rows are captured twice)
-  --where <condition>    only rows this SQL condition on the source's columns holds for
-  --show <n>             missing rows to print per source (default 20); --json prints them all
-  --json                 one JSON object per source, then one per missing row`,
+  --repair             write the missing rows into the changelog (run it after the application has retried
+                       its unacknowledged INSERTs, or those rows are captured twice)
+  --where <condition>  only rows this SQL condition on the source's columns holds for
+  --show <n>           missing rows to print per source (default 20); --json prints them all
+  --json               one JSON object per source, then one per missing row`,
   async run(args) {
     const { values, positionals } = usageErrors('audit', () =>
       parseArgs({

@@ -17,9 +17,10 @@ Warns about each source that does not deduplicate retried INSERTs (README, "The 
 
 Options:
 ${configHelp}
-  --dry-run                     print the SQL it would run; change nothing
-  --cluster <name>              ON CLUSTER DDL and replicated changelogs (overrides capture.cluster)
-  --set-dedup-window <blocks>   give MergeTree sources that do not deduplicate INSERTs a window of this many blocks`,
+  --dry-run            print the SQL it would run; change nothing
+  --cluster <name>     ON CLUSTER DDL and replicated changelogs (overrides capture.cluster)
+  --set-dedup-window <blocks>
+                       give MergeTree sources that do not deduplicate INSERTs a window of this many blocks`,
   async run(args) {
     const { values } = usageErrors('migrate', () =>
       parseArgs({

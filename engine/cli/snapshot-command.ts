@@ -16,13 +16,16 @@ rows it has read so far go first, then the snapshot's rows, then the rest, so fo
 before its later changes. In chunks, resumable: after a crash the engine goes on from its last committed batch.
 ReplacingMergeTree and (Versioned)CollapsingMergeTree sources are read with FINAL: the rows their merges keep.
 Follows the progress (rows, rows/s, time left) until the snapshot is published; Ctrl-C stops following, not the
-snapshot. Without a running engine, the request waits for the next tailhouse start.
+snapshot. Without a running engine, the request waits for the next tailhouse start. Stream-mode sources are
+refused (README, "Existing rows: snapshots").
+Exits 1 when the snapshot failed (the reason is printed); 0 once it is published, or requested with --detach.
 
 Options:
 ${configHelp}
-  --where <condition>       only rows this SQL condition on the source's columns holds for, e.g. "id > 1000"
-  --rows-per-second <n>     publish at most this many snapshot rows per second (default: as fast as it goes)
-  --detach                  return once requested, without following`,
+  --where <condition>  only rows this SQL condition on the source's columns holds for, e.g. "id > 1000"
+  --rows-per-second <n>
+                       publish at most this many snapshot rows per second (default: as fast as it goes)
+  --detach             return once requested, without following`,
   async run(args) {
     const { values, positionals } = usageErrors('snapshot', () =>
       parseArgs({

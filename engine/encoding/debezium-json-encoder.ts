@@ -11,7 +11,7 @@
  * | upsert       | u   | null (the previous state is not captured; as Debezium's PostgreSQL connector without REPLICA IDENTITY FULL) | the row |
  * | delete       | d   | the row written with is_deleted = 1 (its key and last values) | null |
  * | retract      | d   | the row the -1 row cancels (a CollapsingMergeTree -1 row repeats the cancelled row's values) | null |
- * | read         | r   | null                            | the row (reserved for snapshots) |
+ * | read         | r   | null                            | the row (a snapshot's)       |
  *
  * `source` holds `version` (tailhouse's), `connector` "tailhouse", `name` (the logical server name), `ts_ms` (the
  * row's ingest time, ms), `ts_us`, `snapshot` "false", `db`, `table`, `query_id`, `schema_version` and the
