@@ -18,7 +18,8 @@ changelog, and the engine publishes them like any captured row, once.
 
 Limits: ReplacingMergeTree and (Versioned)CollapsingMergeTree sources are read with FINAL, so only the rows their
 merges keep are checked. Rows the source lost to TTL, mutations or DELETE count as changelog-only; rows changed by
-UPDATE, and SummingMergeTree rows merged into sums, look missing (do not --repair those). When capture is older
+UPDATE, and SummingMergeTree rows merged into sums, look missing (do not --repair those; --repair is refused for
+SummingMergeTree). Stream-mode sources have no changelog: skipped, or refused when named. When capture is older
 than capture.retentionDays the changelog has dropped rows, and --where must keep the audit to the retained time.
 Exits 3 when rows are missing and were not repaired; 0 when none are (or all were repaired).
 

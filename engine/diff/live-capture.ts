@@ -21,6 +21,8 @@ export interface LiveCapture {
    * changelog holds beyond it are expected.
    */
   collapses: boolean
+  /** SummingMergeTree: its merges add rows into one, so the rows the changelog copied are not in it any more. */
+  sums: boolean
 }
 
 /**
@@ -54,6 +56,7 @@ export async function liveCapture(
     changelog: changelogTableName(desired.source),
     withDefault: new Set(desired.source.columns.filter((c) => c.defaultKind !== '').map((c) => c.name)),
     collapses: /^(Replacing|Collapsing|VersionedCollapsing)MergeTree$/.test(engine),
+    sums: engine === 'SummingMergeTree',
     spec: {
       source: desired.source,
       database,
