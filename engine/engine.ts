@@ -13,6 +13,7 @@ import { backoffMs, classifyFailure } from './failure.js'
 import { checkpointKey, readCheckpoint } from './kafka/checkpoint.js'
 import { kafkaClientOptions } from './kafka/connection.js'
 import { EngineTopics } from './kafka/engine-topics.js'
+import { FenceCheck } from './kafka/fence-check.js'
 import { describeKafkaError } from './kafka/kafka-errors.js'
 import type { Logger } from './log.js'
 import { BatchLoop } from './loop/batch-loop.js'
@@ -22,7 +23,7 @@ import { SqliteOffsetStore } from './offsets/sqlite-offset-store.js'
 import { schemaRegistrationFor } from './registry/source-registration.js'
 import { batchOptions, createConverter } from './sink/batch-builder.js'
 import { createPublisher, type Publisher, transactionalId } from './sink/publisher.js'
-import { watchStall, watchStalls } from './sink/stall-watch.js'
+import { kafkaGiveUpMs, watchStall, watchStalls } from './sink/stall-watch.js'
 import { type Cursor, type CursorJson, cursorToJson, describeCursor } from './source/cursor.js'
 import { createEngineSource, type EngineSource } from './source/engine-source.js'
 import { detectFormatSchemas } from './source/format-schemas.js'
@@ -104,6 +105,7 @@ export class Engine {
   #stopRequested = false
   #wake: (() => void) | undefined
   #fenced = false
+  readonly #fenceCheck = new FenceCheck()
   /** The transactional id is claimed (InitProducerId answered) by the current producer. */
   #claimed = false
   /** Aborted when a stop has waited long enough for Kafka work in flight. */
@@ -113,7 +115,7 @@ export class Engine {
     signal: this.#abortKafka.signal,
     firstWarningMs: 5_000,
     repeatWarningMs: 30_000,
-    giveUpMs: 60_000,
+    giveUpMs: kafkaGiveUpMs,
     onStall: (what: string, waitedMs: number) => {
       this.#metrics.recordRetry('kafka')
       this.#log.log('warn', `Kafka has not answered for ${Math.round(waitedMs / 1000)} s (${what}); still trying`, {
@@ -208,7 +210,12 @@ export class Engine {
           break
         }
         const failure = classifyFailure(error)
-        if (failure.action === 'fenced') {
+        if (failure.action === 'fenced' && this.#fenceCheck.onFenced(this.#publisher?.identity()) === 'verify') {
+          this.#log.log(
+            'warn',
+            `Kafka refused this producer as fenced (${describeKafkaError(error)}): another instance took over, or the transaction coordinator aborted a transaction that outlived its timeout; claiming the transactional id as this producer tells which`,
+          )
+        } else if (failure.action === 'fenced') {
           this.#fenced = true
           this.#log.log(
             'warn',
@@ -299,8 +306,12 @@ export class Engine {
       engineId: this.#engineId,
       changelog: config.capture.database,
       changelogId: this.#changelogId,
+      claimAs: this.#fenceCheck.claimAs,
     })
     await watchStall('claiming the transactional id', this.#publisher.init(), this.#stallWatch)
+    if (this.#fenceCheck.claimAs)
+      this.#log.log('info', 'no other instance took over: Kafka aborted our transaction itself; resuming')
+    this.#fenceCheck.claimed()
     this.#claimed = true
     const start = await this.#reconcile()
     const sink = watchStalls(this.#publisher, this.#stallWatch)

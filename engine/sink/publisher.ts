@@ -6,9 +6,11 @@ import { checkpointMessage } from '../kafka/checkpoint.js'
 import { useClientAddPartitionsToTxn } from '../kafka/client-add-partitions.js'
 import type { KafkaClientOptions } from '../kafka/connection.js'
 import { clientVersion, useFastRecordBatches } from '../kafka/fast-produce.js'
+import type { ProducerIdentity } from '../kafka/fence-check.js'
 import { isConcurrentTransactions } from '../kafka/kafka-errors.js'
 import { splitByRecordBatchBytes } from '../kafka/record-size.js'
 import { translateKafkaFailure } from '../kafka/security-errors.js'
+import { useTransactionTimeout } from '../kafka/transaction-timeout.js'
 import type { Logger } from '../log.js'
 import type { Cursor } from '../source/cursor.js'
 import type { OutgoingMessage } from './outgoing-message.js'
@@ -32,6 +34,8 @@ export interface Publisher {
   init(): Promise<void>
   publish(messages: OutgoingMessage[], checkpoint: { cursor: Cursor; rowsTotal: bigint }): Promise<PublishedBatch>
   close(): Promise<void>
+  /** Exactly-once: the producer id and epoch the transactional id was claimed with, once claimed. */
+  identity(): ProducerIdentity | undefined
 }
 
 export interface PublisherOptions {
@@ -44,6 +48,12 @@ export interface PublisherOptions {
   changelog: string
   /** The identity of its changelogs (capture/identity.ts): part of the checkpoint key and the transactional id. */
   changelogId: string
+  /**
+   * Exactly-once: claim the transactional id as this earlier producer of ours, whose request Kafka refused as
+   * fenced (kafka/fence-check.ts). The claim succeeds only if no other producer claimed the id since. Without it,
+   * the claim is a new instance's, which always succeeds and fences any other.
+   */
+  claimAs?: ProducerIdentity
 }
 
 /** Java's partitioner: murmur2 & 0x7fffffff, so Java, librdkafka and Python clients agree on a key's partition. */
@@ -104,11 +114,23 @@ export function createPublisher(options: PublisherOptions): Publisher {
     // A stable id per engine: a restarted or second instance fences the previous one (KIP-98 zombie fencing).
     // producerId/epoch -1 ask InitProducerId for "a new epoch for this transactional id". The client's default
     // (0, 0) claims to be producer 0 resuming, which the broker refuses with PRODUCER_FENCED (KIP-360) whenever
-    // the id already has state, i.e. on every restart.
+    // the id already has state, i.e. on every restart. `claimAs` resumes our own refused producer (KIP-588).
     ...(exactlyOnce
-      ? { transactionalId: transactionalId(options.engineId, options.changelogId), producerId: -1n, producerEpoch: -1 }
+      ? {
+          transactionalId: transactionalId(options.engineId, options.changelogId),
+          producerId: options.claimAs?.producerId ?? -1n,
+          producerEpoch: options.claimAs?.producerEpoch ?? -1,
+        }
       : {}),
   })
+  // The coordinator aborts a transaction open longer than this on its own (transaction-timeout.ts).
+  if (exactlyOnce) useTransactionTimeout(producer)
+  let identity: ProducerIdentity | undefined
+  /** Kept when claimed: the client forgets its id and epoch on a fencing error, which is when the engine needs them. */
+  const remember = () => {
+    if (producer.producerId !== undefined && producer.producerEpoch !== undefined)
+      identity = { producerId: producer.producerId, producerEpoch: producer.producerEpoch }
+  }
   // Same bytes on the wire, a fifth of the client's CPU per record (engine/kafka/record-batch.ts).
   if (!useFastRecordBatches(producer) && !warnedSlowPath) {
     warnedSlowPath = true
@@ -124,6 +146,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
       if (!exactlyOnce) return
       // beginTransaction runs InitProducerId; cancel() only forgets the (empty) transaction locally.
       const transaction = await producer.beginTransaction()
+      remember()
       await transaction.cancel()
     },
     async publish(messages, checkpoint) {
@@ -136,6 +159,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
         return { commitMs: performance.now() - started }
       }
       const transaction = await producer.beginTransaction()
+      remember()
       try {
         const marker = checkpointMessage(kafka.checkpointTopic, {
           engineId: options.engineId,
@@ -158,6 +182,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
     async close() {
       await producer.close()
     },
+    identity: () => identity,
   }
   // A denied ACL or a refused login becomes an error naming what to grant or fix (security-errors.ts).
   const denied = (topics: string[]) => (error: unknown) => {
@@ -172,6 +197,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
     publish: (messages, checkpoint) =>
       publisher.publish(messages, checkpoint).catch(denied([...new Set(messages.map((m) => m.topic))])),
     close: () => publisher.close(),
+    identity: () => publisher.identity(),
   }
 }
 

@@ -1,6 +1,12 @@
 import { KafkaError } from '../errors.js'
 import type { Sink } from '../loop/loop-parts.js'
 
+/**
+ * How long the engine waits on one Kafka operation before giving it up and starting over with a new producer from
+ * the committed checkpoint (the transaction timeout is longer: kafka/transaction-timeout.ts).
+ */
+export const kafkaGiveUpMs = 60_000
+
 export interface StallWatchOptions {
   /** Say so once an operation has waited this long for Kafka… */
   firstWarningMs: number
