@@ -148,6 +148,7 @@ if (process.argv[1] === import.meta.filename) {
       profile: { type: 'boolean', default: false },
       'batch-rows': { type: 'string' },
       capture: { type: 'string', default: 'view' },
+      'rows-per-insert': { type: 'string', default: '10000' },
     },
   })
   const bootstrap = process.env.KAFKA_BOOTSTRAP
@@ -158,7 +159,7 @@ if (process.argv[1] === import.meta.filename) {
     delivery: values.delivery as EndToEndOptions['delivery'],
     mode: values.rate
       ? { kind: 'rate', rate: Number(values.rate), seconds: Number(values.seconds) }
-      : { kind: 'max', rows: Number(values.rows), rowsPerInsert: 50_000 },
+      : { kind: 'max', rows: Number(values.rows), rowsPerInsert: Number(values['rows-per-insert']) },
     partitions: 6,
     engine: values['batch-rows'] ? { batchMaxRows: Number(values['batch-rows']) } : {},
     progress: (line) => process.stderr.write(`  ${line}\n`),
