@@ -15,6 +15,11 @@ export interface BenchConfigOptions {
   sourceDatabase?: string
   /** How the source is captured (capture.sources[].mode): view (default) or stream. */
   captureMode?: 'view' | 'stream'
+  /**
+   * capture.sources[].snapshot. Default never: the live runs measure capture from an empty table, and an initial
+   * snapshot taken while their INSERTs begin would be timed with them (the snapshot stage sets initial).
+   */
+  snapshot?: 'initial' | 'never'
 }
 
 /** The source database every benchmark captures from. */
@@ -37,6 +42,8 @@ export function benchConfig(options: BenchConfigOptions): TailhouseConfig {
           exclude: [],
           key: workload.key,
           mode: options.captureMode ?? 'view',
+          // Stream mode has no snapshot setting: its stream starts at the table's first row.
+          ...(options.captureMode === 'stream' ? {} : { snapshot: options.snapshot ?? 'never' }),
         },
       ],
     },

@@ -39,7 +39,7 @@ workerMain<SnapshotInput, SnapshotOutput>(async (input, report) => {
   const workload = workloads[input.workload]
   mkdirSync(input.runDir, { recursive: true })
   const client = await createClickHouse({ dataDir: join(input.runDir, 'clickhouse') })
-  const config = benchConfig({ ...input, workload, delivery: 'exactly-once' })
+  const config = benchConfig({ ...input, workload, delivery: 'exactly-once', snapshot: 'initial' })
   const table = `${benchDatabase}.${workload.name}`
   await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${benchDatabase}` })
   await client.command({ query: createSourceTable(workload, table) })
