@@ -61,6 +61,8 @@ export class BatchLoop {
   readonly #unpublished: bigint[] = []
   /** After a failure: the oldest of those, until its rows are read again. */
   #carried: bigint | undefined
+  /** The last batch prepared was cut short by bytes: reading ahead of the next one would read past its cut. */
+  #cutShort = false
 
   constructor(parts: BatchLoopParts, start: { cursor: Cursor; rowsTotal: bigint }) {
     this.#parts = parts
@@ -126,9 +128,7 @@ export class BatchLoop {
       const dropped = await ahead?.catch(() => undefined)
       dropped?.observation.dropped()
       // What was read and not published is read again from the cursor; until then, its age is still the lag.
-      const read = this.#readAhead
-      this.#readAhead = undefined
-      await read?.rows.catch(() => {})
+      await this.#dropReadAhead()
     }
   }
 
@@ -140,7 +140,14 @@ export class BatchLoop {
     const observation = this.#parts.observer.start(readStartedAt, rows)
     try {
       const batch = await this.#parts.converter.convert(rows, from)
-      if (batch.rows < rows.length) this.#parts.source.unfinished?.((rows[batch.rows] as ChangelogRow).source)
+      if (batch.rows < rows.length) {
+        // Cut short (by bytes): the read ahead starts past the cut and is never used. It must end before the source
+        // hears that the table holds more, or its end ("that table is drained") lands after it and the rows left in
+        // the cut block are never read again: the loop idles with them unpublished.
+        this.#cutShort = true
+        await this.#dropReadAhead()
+        this.#parts.source.unfinished?.((rows[batch.rows] as ChangelogRow).source)
+      } else this.#cutShort = false
       observation.encoded(batch)
       this.#unpublished.push(batch.firstIngestMicros ?? BigInt(Date.now()) * 1000n)
       this.#carried = undefined
@@ -154,20 +161,38 @@ export class BatchLoop {
   /**
    * The rows after `from`. When a read returns a full batch there is a backlog, and the read after it starts at
    * once, so ClickHouse works on it while this batch is converted and the previous one commits. It is used only if
-   * the next batch starts exactly where this read ended (a batch cut short by bytes re-reads instead).
+   * the next batch starts exactly where this read ended; after a batch cut short by bytes the loop re-reads from the
+   * cut, and reads no further ahead while batches are cut (such a read would be dropped).
+   *
+   * Reads never overlap (the contract of {@link RowSource}): a read ahead that is not used ends before the next read
+   * starts. A source keeps state between reads (which tables hold more), and a dropped read ending late would
+   * overwrite what a later read or `unfinished` told it.
    */
   async #readRows(from: Cursor): Promise<ChangelogRow[]> {
     const { source, batchMaxRows } = this.#parts
     const ahead = this.#readAhead
-    this.#readAhead = undefined
-    const rows = ahead && sameCursor(ahead.from, from) ? await ahead.rows : await source.read(from, batchMaxRows)
-    if (rows.length === batchMaxRows && !this.#stopped) {
+    let rows: ChangelogRow[]
+    if (ahead && sameCursor(ahead.from, from)) {
+      this.#readAhead = undefined
+      rows = await ahead.rows
+    } else {
+      await this.#dropReadAhead()
+      rows = await source.read(from, batchMaxRows)
+    }
+    if (rows.length === batchMaxRows && !this.#stopped && !this.#cutShort) {
       const next = cursorAfter(from, rows)
       const read = source.read(next, batchMaxRows)
       read.catch(() => {}) // a failure is raised where the rows are used, or the read is dropped
       this.#readAhead = { from: next, rows: read }
     }
     return rows
+  }
+
+  /** Forgets the read ahead, once it has ended (its rows, or its failure, are not used). */
+  async #dropReadAhead(): Promise<void> {
+    const read = this.#readAhead
+    this.#readAhead = undefined
+    await read?.rows.catch(() => {})
   }
 
   /** Publishes a prepared batch in one transaction with its end cursor, then records it. */

@@ -16,7 +16,8 @@ export type { OffsetStore }
 export interface RowSource {
   /**
    * At most `limit` rows after `cursor`, in cursor order; empty when there is nothing new. May be called again
-   * before the previous call's rows are published (the loop reads ahead), always with the cursor those rows end at.
+   * before the previous call's rows are published (the loop reads ahead), but never before the previous call
+   * returned: calls do not overlap, and `unfinished` is never called while a read is in flight.
    */
   read(cursor: Cursor, limit: number): Promise<ChangelogRow[]>
   /** The loop published fewer of the rows of the last read from `source` than it returned: read it again. */

@@ -60,6 +60,13 @@ export class ChangelogSource implements RowSource {
   /** Per source whose changelog is a ReplicatedMergeTree: its safe watermark (design of watermark.ts). */
   #watermarks = new Map<string, ReplicatedWatermarkSource | undefined>()
   #checkedAt = 0
+  /**
+   * Times `unfinished` was called. A read that returns less than a full batch marks its table drained only if no
+   * `unfinished` came while it ran: a read ending after it (one the loop dropped) must not undo it, or the rows left
+   * inside the cursor's block, which no probe sees, would never be read (the loop does not overlap the two; this
+   * keeps the source right if a caller does).
+   */
+  #told = 0
   /** Per source held by a snapshot: the hold and cursor at which its changelog had nothing more up to the hold. */
   readonly #drained = new Map<string, string>()
   /** Snapshots of the sources, when the options ask for them. */
@@ -85,6 +92,7 @@ export class ChangelogSource implements RowSource {
   }
 
   async read(cursor: Cursor, limit: number): Promise<ChangelogRow[]> {
+    const told = this.#told
     if (!this.#started) {
       this.#started = true
       for (const source of this.#sources()) this.#pending.add(source)
@@ -103,7 +111,7 @@ export class ChangelogSource implements RowSource {
       const rows = snapshots
         ? await this.#readTurn(snapshots, source, cursor, limit)
         : await this.#readSource(source, cursor, limit)
-      if (rows.length < limit) this.#pending.delete(source)
+      if (rows.length < limit && this.#told === told) this.#pending.delete(source)
       if (rows.length > 0) return rows
     }
     return []
@@ -128,6 +136,7 @@ export class ChangelogSource implements RowSource {
   }
 
   unfinished(source: string): void {
+    this.#told += 1
     this.#pending.add(source)
   }
 

@@ -78,6 +78,24 @@ describe('ChangelogSource on embedded ClickHouse', () => {
     }
   })
 
+  it('reads the rest of a block cut short even when a dropped read of it ends after unfinished()', async () => {
+    const f = await captureFixture((db) => [{ table: `${db}.t`, exclude: [] }])
+    await f.client.command({ query: `CREATE TABLE ${f.sourceDb}.t (id UInt64) ENGINE = MergeTree ORDER BY id` })
+    expect((await f.migrate()).ok).toBe(true)
+    // One INSERT: one block of 10 rows, so the only part's max block is the cursor's own block throughout.
+    await f.client.command({ query: `INSERT INTO ${f.sourceDb}.t SELECT number FROM numbers(10)` })
+    const source = await sourceOf(f, 'protobuf')
+    const first = await source.read(new Map(), 6)
+    expect(first).toHaveLength(6)
+    // The batch of those 6 is cut after 3 (by bytes). A read from the end of the 6 (the loop's read ahead) is in
+    // flight when the loop says the table holds more; it ends later, with fewer than a full batch.
+    const dropped = source.read(cursorAfter(new Map(), first), 6)
+    source.unfinished(`${f.sourceDb}.t`)
+    expect(await dropped).toHaveLength(4)
+    const rest = await source.read(cursorAfter(new Map(), first, 3), 6)
+    expect(rest.map((r) => r.blockOffset)).toEqual([3n, 4n, 5n, 6n, 7n, 8n])
+  })
+
   it('takes turns between sources, and finds rows inserted after it had read everything', async () => {
     const f = await captureFixture((db) => [
       { table: `${db}.a`, exclude: [] },
