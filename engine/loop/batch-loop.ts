@@ -55,8 +55,16 @@ export class BatchLoop {
   #stopped = false
   #wake: (() => void) | undefined
   #lagMeasuredAt = 0
-  /** The read of the rows after `from`, started before they were asked for. */
-  #readAhead: { from: Cursor; rows: Promise<ChangelogRow[]> } | undefined
+  /** The read of the rows after `from` (at most `limit`), started before they were asked for. */
+  #readAhead: { from: Cursor; limit: number; rows: Promise<ChangelogRow[]> } | undefined
+  /**
+   * Rows per read: batchMaxRows, or fewer when rows are so large that a batch of them is cut by bytes (the
+   * converter's batchMaxBytes). Rows read past a cut are read again, and the read ahead is dropped: wide rows read
+   * 10,000 at a time and cut at 7,500 cost a quarter of every read and the overlap of reads.
+   */
+  #readLimit: number
+  /** Value bytes of the last batch the converter cut (about its byte limit); undefined until one was cut. */
+  #cutAtBytes: number | undefined
   /** Ingest time (µs) of the first row of each batch prepared and not yet committed, oldest first. */
   readonly #unpublished: bigint[] = []
   /** After a failure: the oldest of those, until its rows are read again. */
@@ -66,6 +74,7 @@ export class BatchLoop {
 
   constructor(parts: BatchLoopParts, start: { cursor: Cursor; rowsTotal: bigint }) {
     this.#parts = parts
+    this.#readLimit = parts.batchMaxRows
     const oldest = () => this.#unpublished[0] ?? this.#carried
     this.position = {
       ...start,
@@ -145,9 +154,11 @@ export class BatchLoop {
         // hears that the table holds more, or its end ("that table is drained") lands after it and the rows left in
         // the cut block are never read again: the loop idles with them unpublished.
         this.#cutShort = true
+        this.#cutAtBytes = batch.payloadBytes
         await this.#dropReadAhead()
         this.#parts.source.unfinished?.((rows[batch.rows] as ChangelogRow).source)
       } else this.#cutShort = false
+      this.#adaptReadLimit(batch)
       observation.encoded(batch)
       this.#unpublished.push(batch.firstIngestMicros ?? BigInt(Date.now()) * 1000n)
       this.#carried = undefined
@@ -169,23 +180,37 @@ export class BatchLoop {
    * overwrite what a later read or `unfinished` told it.
    */
   async #readRows(from: Cursor): Promise<ChangelogRow[]> {
-    const { source, batchMaxRows } = this.#parts
+    const { source } = this.#parts
     const ahead = this.#readAhead
     let rows: ChangelogRow[]
+    let limit: number
     if (ahead && sameCursor(ahead.from, from)) {
       this.#readAhead = undefined
+      limit = ahead.limit
       rows = await ahead.rows
     } else {
       await this.#dropReadAhead()
-      rows = await source.read(from, batchMaxRows)
+      limit = this.#readLimit
+      rows = await source.read(from, limit)
     }
-    if (rows.length === batchMaxRows && !this.#stopped && !this.#cutShort) {
+    if (rows.length === limit && !this.#stopped && !this.#cutShort) {
       const next = cursorAfter(from, rows)
-      const read = source.read(next, batchMaxRows)
+      const nextLimit = this.#readLimit
+      const read = source.read(next, nextLimit)
       read.catch(() => {}) // a failure is raised where the rows are used, or the read is dropped
-      this.#readAhead = { from: next, rows: read }
+      this.#readAhead = { from: next, limit: nextLimit, rows: read }
     }
     return rows
+  }
+
+  /**
+   * Once a batch was cut by bytes: as many rows per read as fit in 95% of the bytes it was cut at, at the size of
+   * the latest batch's rows (up to batchMaxRows again when rows get smaller).
+   */
+  #adaptReadLimit(batch: Batch): void {
+    if (this.#cutAtBytes === undefined || batch.rows === 0 || batch.payloadBytes === 0) return
+    const rowBytes = batch.payloadBytes / batch.rows
+    this.#readLimit = Math.max(1, Math.min(this.#parts.batchMaxRows, Math.floor((0.95 * this.#cutAtBytes) / rowBytes)))
   }
 
   /** Forgets the read ahead, once it has ended (its rows, or its failure, are not used). */

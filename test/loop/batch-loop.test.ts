@@ -47,6 +47,15 @@ class ListSource implements RowSource {
   }
 }
 
+/** A ListSource that logs the limit of every read. */
+class LimitRecordingSource extends ListSource {
+  readonly limits: number[] = []
+  override async read(cursor: Cursor, limit: number): Promise<ChangelogRow[]> {
+    this.limits.push(limit)
+    return super.read(cursor, limit)
+  }
+}
+
 /** Rows 1..n of one source, all in block 1 (offsets 0..n-1), as one INSERT writes them. */
 function oneBlock(n: number): ChangelogRow[] {
   return rowsOf(n).map((row, i) => ({ ...row, blockNumber: 1n, blockOffset: BigInt(i) }))
@@ -93,15 +102,19 @@ class ForgetfulSource implements RowSource {
   }
 }
 
-/** Converts each row to one message, at most `maxRows` per batch (as a byte limit would cut it). */
-function converter(maxRows = Number.POSITIVE_INFINITY): Converter {
+/**
+ * Converts each row to one message, at most `maxRows` per batch (as a byte limit would cut it). Its batches report
+ * `bytesPerRow` value bytes per row: 0 (the default) keeps the loop's reads at batchMaxRows after a cut (it adapts
+ * its reads to the bytes a cut batch held, when there are any).
+ */
+function converter(maxRows = Number.POSITIVE_INFINITY, bytesPerRow = 0): Converter {
   return {
     async convert(rows, from): Promise<Batch> {
       const taken = rows.slice(0, maxRows)
       return {
         messages: taken.map((r) => ({ topic: 't', key: r.key, value: r.value as Buffer, headers: new Map() })),
         rows: taken.length,
-        payloadBytes: taken.length,
+        payloadBytes: taken.length * bytesPerRow,
         cursor: cursorAfter(from, rows, taken.length),
         queryIds: new Set(taken.map((r) => r.queryId)),
         firstIngestMicros: taken[0]?.ingestMicros,
@@ -288,6 +301,23 @@ describe('BatchLoop', () => {
     await running
     expect(sink.published.map((p) => p.values)).toEqual([[1, 2], [3, 4], [5]])
     expect(source.unfinishedSources.length).toBeGreaterThan(0)
+  })
+
+  it('reads as many rows as fit in the bytes a batch was cut at, after the first cut', async () => {
+    // 100 B per row, cut at 4 rows (400 B): then reads of floor(0.95 × 400 / 100) = 3 rows, none cut again.
+    const source = new LimitRecordingSource(rowsOf(20))
+    const sink = new GatedSink()
+    sink.gated = false
+    const loop = loopOf({ source, sink, converter: converter(4, 100), batchMaxRows: 10 })
+    const running = loop.run()
+    await until(() => loop.position.rowsTotal === 20n)
+    loop.stop()
+    await running
+    expect(sink.published.flatMap((p) => p.values)).toEqual(rowsOf(20).map((r) => Number(r.blockNumber)))
+    // The first read and its read ahead (started before the cut was known, then dropped), then 3 at a time.
+    expect(source.limits.slice(0, 2)).toEqual([10, 10])
+    expect(new Set(source.limits.slice(2))).toEqual(new Set([3]))
+    expect(sink.published.slice(1).every((p) => p.values.length <= 3)).toBe(true)
   })
 
   it('loses no row of a block cut by bytes when the read ahead returns after the cut was reported', async () => {
