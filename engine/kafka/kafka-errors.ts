@@ -1,4 +1,5 @@
 import { AuthenticationError, GenericError, MultipleErrors } from '@platformatic/kafka'
+import { transactionTimeoutMs } from './transaction-timeout.js'
 
 /** Looks through the client's nested errors (ResponseError holds one per partition) for a property value. */
 function find(error: unknown, property: string, value: unknown): boolean {
@@ -104,8 +105,21 @@ export function isCertificateFailure(error: unknown): boolean {
 
 /** The Kafka error's own one-line description, including nested per-partition errors. */
 export function describeKafkaError(error: unknown): string {
+  const described = describeTree(error)
+  // The claim asks for transactionTimeoutMs; a broker allowing less refuses every claim: say what to change.
+  if (find(error, 'apiId', 'INVALID_TRANSACTION_TIMEOUT')) {
+    return (
+      `${described}: the broker's transaction.max.timeout.ms is below the ${transactionTimeoutMs / 1000} s ` +
+      `transaction timeout tailhouse claims its transactional id with; raise it to at least ${transactionTimeoutMs} ` +
+      "(Kafka's default is 900000)"
+    )
+  }
+  return described
+}
+
+function describeTree(error: unknown): string {
   if (error instanceof MultipleErrors) {
-    const inner = error.errors.map((e) => describeKafkaError(e)).filter(Boolean)
+    const inner = error.errors.map((e) => describeTree(e)).filter(Boolean)
     return `${error.message}${inner.length ? `: ${[...new Set(inner)].join('; ')}` : ''}`
   }
   if (error instanceof Error) {

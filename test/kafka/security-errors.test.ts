@@ -11,7 +11,7 @@ import {
 import { describe, expect, it } from 'vitest'
 import { KafkaAuthenticationError, KafkaAuthorizationError } from '../../engine/errors.js'
 import { classifyFailure } from '../../engine/failure.js'
-import { isSecurityFailure } from '../../engine/kafka/kafka-errors.js'
+import { describeKafkaError, isSecurityFailure } from '../../engine/kafka/kafka-errors.js'
 import { translateKafkaFailure } from '../../engine/kafka/security-errors.js'
 
 const connection = { sasl: { mechanism: 'SCRAM-SHA-512' as const, username: 'tailhouse' } }
@@ -146,5 +146,15 @@ describe('Kafka security failures', () => {
     expect(translateKafkaFailure(error, { connection })).toBe(error)
     expect(isSecurityFailure(error)).toBe(false)
     expect(classifyFailure(error).action).toBe('retry')
+  })
+})
+
+describe('a broker whose transaction.max.timeout.ms is below the claim', () => {
+  it('says which broker setting to raise, and to what', () => {
+    const refused = denied('InitProducerId', '', 50, {}, 'The transaction timeout is larger than the maximum value.')
+    expect(describeKafkaError(refused)).toMatch(
+      /INVALID_TRANSACTION_TIMEOUT.*: the broker's transaction\.max\.timeout\.ms is below the 90 s transaction timeout .* raise it to at least 90000 \(Kafka's default is 900000\)$/,
+    )
+    expect(classifyFailure(refused).action).toBe('fatal')
   })
 })
