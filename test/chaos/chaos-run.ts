@@ -118,6 +118,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   sources:
     - table: ${table}
       key: [k]
+      snapshot: never
 protobuf:
   schemasDir: ${schemasDir}
 kafka:
