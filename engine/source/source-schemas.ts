@@ -292,8 +292,18 @@ async function schemaIds(
   registration: SchemaRegistration | undefined,
 ): Promise<Map<string, number>> {
   if (!registration) return new Map()
-  const ids = await Promise.all(registry.map(async (v) => [v, await registration.schemaId(v)] as const))
-  return new Map(ids.flatMap(([v, id]) => (id === undefined ? [] : [[`${v.source}\u0000${v.version}`, id]])))
+  // Looked up at once; when several fail, the first in registry order (oldest version first) is the one reported,
+  // whichever answer came first.
+  const settled = await Promise.allSettled(registry.map((v) => registration.schemaId(v)))
+  const failed = settled.find((r) => r.status === 'rejected')
+  if (failed) throw failed.reason
+  return new Map(
+    registry.flatMap((v, i) => {
+      const result = settled[i]
+      const id = result?.status === 'fulfilled' ? result.value : undefined
+      return id === undefined ? [] : [[`${v.source}\u0000${v.version}`, id] as const]
+    }),
+  )
 }
 
 /** Each source table's engine and sorting key; a source whose table is gone has none (its rows go without a key). */
