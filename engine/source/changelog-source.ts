@@ -7,17 +7,14 @@ import type { TailhouseConfig } from '../config/config.js'
 import { CaptureError } from '../errors.js'
 import type { Logger } from '../log.js'
 import type { RowSource } from '../loop/loop-parts.js'
-import { isSnapshotPartition } from '../snapshot/snapshot-registry.js'
 import { Snapshots } from '../snapshot/snapshots.js'
 import { afterCursor, type ChangelogQuery, cursorParams } from './changelog-query.js'
 import { type ChangelogRow, parseProtobufRows, parseRowBinaryRows } from './changelog-wire.js'
-import { type Cursor, cursorKey, type Position, positionText, splitCursorKey } from './cursor.js'
-import { detectRegression, regressionError } from './cursor-regression.js'
+import { type Cursor, cursorKey, positionText } from './cursor.js'
 import { type FormatSchemas, inlineSchemas } from './format-schemas.js'
-import { partsFromRows, partsQuery } from './replicated-state.js'
 import { ReplicatedWatermarkSource } from './replicated-watermark-source.js'
 import type { SourceSchemas } from './source-schemas.js'
-import { plainWatermark } from './watermark.js'
+import { checkTableAgainstCursor, partitionCursor } from './table-regression.js'
 
 export interface ChangelogSourceOptions {
   client: ClickHouseClient
@@ -150,21 +147,12 @@ export class ChangelogSource implements RowSource {
       // On a replicated changelog a lagging replica can show fewer blocks than were read elsewhere before a
       // fail-over, so the plain regression check does not apply there.
       if ((await this.#watermarkOf(source)) !== undefined) continue
-      const partitions = partitionCursor(cursor, source)
-      if (partitions.size === 0) continue
-      const table = changelogTableName(splitSource(source))
-      const result = await this.#options.client.query({
-        ...partsQuery(this.#options.database, table),
-        format: 'JSONEachRow',
-      })
-      const parts = partsFromRows(await result.json())
-      const report = detectRegression(partitions, plainWatermark(parts), new Set(parts.map((p) => p.partitionId)))
-      if (report.regressions.length > 0)
-        throw regressionError(qualifiedName(this.#options.database, table), report.regressions)
-      if (report.retired.length > 0) {
-        checked = new Map(checked)
-        for (const partition of report.retired) checked.delete(cursorKey(source, partition))
-      }
+      checked = await checkTableAgainstCursor(
+        this.#options.client,
+        { database: this.#options.database, table: changelogTableName(splitSource(source)) },
+        source,
+        checked,
+      )
     }
     return checked
   }
@@ -297,16 +285,6 @@ export class ChangelogSource implements RowSource {
     }
     return this.#watermarks.get(source)
   }
-}
-
-/** The cursor's positions in `source`'s changelog, by partition id (watermark.ts and cursor-regression.ts). */
-function partitionCursor(cursor: Cursor, source: string): Map<string, Position> {
-  const partitions = new Map<string, Position>()
-  for (const [key, position] of cursor) {
-    const { source: s, partitionId } = splitCursorKey(key)
-    if (s === source && !isSnapshotPartition(partitionId)) partitions.set(partitionId, position)
-  }
-  return partitions
 }
 
 /**

@@ -4,11 +4,9 @@ import { translateClickHouseError } from '../clickhouse/translate-error.js'
 import type { RowSource } from '../loop/loop-parts.js'
 import { cursorParams } from './changelog-query.js'
 import type { ChangelogRow } from './changelog-wire.js'
-import { type Cursor, cursorKey, type Position, splitCursorKey } from './cursor.js'
-import { detectRegression, regressionError } from './cursor-regression.js'
-import { partsFromRows, partsQuery } from './replicated-state.js'
+import { type Cursor, cursorKey } from './cursor.js'
 import { StreamReader, type StreamReaderOptions } from './stream-read.js'
-import { plainWatermark } from './watermark.js'
+import { checkTableAgainstCursor } from './table-regression.js'
 
 export interface StreamSourceOptions extends StreamReaderOptions {
   /** The capture database (its registry is watched for sources captured while the engine runs). */
@@ -72,17 +70,7 @@ export class StreamSource implements RowSource {
     let checked = cursor
     for (const source of this.#options.schemas.streamSources) {
       if (await this.#isReplicated(source)) continue
-      const partitions = partitionCursor(cursor, source)
-      if (partitions.size === 0) continue
-      const { database, table } = splitSource(source)
-      const result = await this.#options.client.query({ ...partsQuery(database, table), format: 'JSONEachRow' })
-      const parts = partsFromRows(await result.json())
-      const report = detectRegression(partitions, plainWatermark(parts), new Set(parts.map((p) => p.partitionId)))
-      if (report.regressions.length > 0) throw regressionError(qualifiedName(database, table), report.regressions)
-      if (report.retired.length > 0) {
-        checked = new Map(checked)
-        for (const partition of report.retired) checked.delete(cursorKey(source, partition))
-      }
+      checked = await checkTableAgainstCursor(this.#options.client, splitSource(source), source, checked)
     }
     return checked
   }
@@ -169,14 +157,4 @@ export class StreamSource implements RowSource {
       throw translateClickHouseError(error, this.#options.target)
     }
   }
-}
-
-/** The cursor's positions in `source`, by partition id. */
-function partitionCursor(cursor: Cursor, source: string): Map<string, Position> {
-  const partitions = new Map<string, Position>()
-  for (const [key, position] of cursor) {
-    const { source: s, partitionId } = splitCursorKey(key)
-    if (s === source) partitions.set(partitionId, position)
-  }
-  return partitions
 }
